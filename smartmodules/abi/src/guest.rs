@@ -1,0 +1,111 @@
+//! The wasm side of the ABI: the host's `copy_records` import, `alloc`/`dealloc`, and the glue
+//! the `export!` macro calls. The host never frees what it allocates through `alloc`, so each
+//! entry point frees its input; the output buffer lives in a static that the next call reuses,
+//! since the host reads it after the call returns.
+
+use alloc::alloc::{alloc as raw_alloc, dealloc as raw_dealloc, Layout};
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+
+use crate::runtime::{run_init, run_look_back, run_transform, SmartModule};
+
+/// Module-wide state. Wasm guests are single-threaded and the host never re-enters a call.
+pub struct Slot<T>(UnsafeCell<Option<T>>);
+
+// SAFETY: a wasm32 instance runs one thread and the host calls one export at a time.
+unsafe impl<T> Sync for Slot<T> {}
+
+impl<T> Slot<T> {
+    pub const fn new() -> Self {
+        Self(UnsafeCell::new(None))
+    }
+
+    /// # Safety
+    /// No other reference to the slot's content may be alive.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn get(&self) -> &mut Option<T> {
+        &mut *self.0.get()
+    }
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+static OUTPUT: Slot<Vec<u8>> = Slot::new();
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn copy_records(ptr: i32, len: i32);
+}
+
+/// Where a zero-length allocation points: never dereferenced, never freed.
+const EMPTY: *mut u8 = 1 as *mut u8;
+
+pub fn alloc(len: usize) -> *mut u8 {
+    match Layout::from_size_align(len, 1) {
+        Ok(layout) if len > 0 => unsafe { raw_alloc(layout) },
+        _ => EMPTY,
+    }
+}
+
+/// # Safety
+/// `ptr` and `len` must come from `alloc`.
+pub unsafe fn dealloc(ptr: *mut u8, len: usize) {
+    if len > 0 && !ptr.is_null() && ptr != EMPTY {
+        if let Ok(layout) = Layout::from_size_align(len, 1) {
+            raw_dealloc(ptr, layout);
+        }
+    }
+}
+
+type Entry<M> = fn(&mut Option<M>, &[u8], u32, &mut Vec<u8>) -> i32;
+
+unsafe fn call<M: SmartModule>(
+    state: &Slot<M>,
+    entry: Entry<M>,
+    ptr: *mut u8,
+    len: usize,
+    version: u32,
+) -> i32 {
+    let input: &[u8] = if len == 0 || ptr.is_null() {
+        &[]
+    } else {
+        core::slice::from_raw_parts(ptr, len)
+    };
+    let out = OUTPUT.get().get_or_insert_with(Vec::new);
+    let status = entry(state.get(), input, version, out);
+    dealloc(ptr, len);
+    copy_records(out.as_ptr() as i32, out.len() as i32);
+    status
+}
+
+/// # Safety
+/// Called by the host with a buffer it filled through `alloc`.
+pub unsafe fn transform<M: SmartModule>(
+    state: &Slot<M>,
+    ptr: *mut u8,
+    len: usize,
+    version: u32,
+) -> i32 {
+    call(state, run_transform::<M>, ptr, len, version)
+}
+
+/// # Safety
+/// As `transform`.
+pub unsafe fn init<M: SmartModule>(state: &Slot<M>, ptr: *mut u8, len: usize, version: u32) -> i32 {
+    call(state, run_init::<M>, ptr, len, version)
+}
+
+/// # Safety
+/// As `transform`.
+pub unsafe fn look_back<M: SmartModule>(
+    state: &Slot<M>,
+    ptr: *mut u8,
+    len: usize,
+    version: u32,
+) -> i32 {
+    call(state, run_look_back::<M>, ptr, len, version)
+}

@@ -1,0 +1,626 @@
+//! The policy decisions every module makes, as pure functions over a borrowed record.
+//!
+//! One [`Policy`] runs up to five stages in a fixed order — verify the tag, stop loops, guard
+//! the mirror topic, tag, strip — and each SmartModule enables the stages its name promises.
+//! `mirror-policy` enables them all, so it decides exactly as the chain
+//! `loop-guard | mirror-guard | origin-tag` would. The host harness and the simulator call the
+//! same functions, so nothing is decided twice in two ways.
+
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+pub use crate::FLAG_NO_KEY;
+use crate::{
+    decode, record_id, validate_cluster_id, Decoded, Envelope, EnvelopeError, FLAG_VIOLATION,
+    MAX_PATH,
+};
+
+/// Which part of the record carries the tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    Value,
+    Key,
+}
+
+/// What loop-guard does with a record that came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnLoop {
+    Drop,
+    Reject,
+}
+
+/// What mirror-guard does with a local write to a mirror topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Reject,
+    Drop,
+    Audit,
+}
+
+/// The shipped modules; each enables some stages and accepts some params.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Module {
+    OriginTag,
+    LoopGuard,
+    MirrorGuard,
+    OriginStrip,
+    MirrorPolicy,
+}
+
+impl Module {
+    pub fn name(self) -> &'static str {
+        match self {
+            Module::OriginTag => "origin-tag",
+            Module::LoopGuard => "loop-guard",
+            Module::MirrorGuard => "mirror-guard",
+            Module::OriginStrip => "origin-strip",
+            Module::MirrorPolicy => "mirror-policy",
+        }
+    }
+
+    /// Params the module requires, then those it accepts; the topic hook's `count` and `age`
+    /// are accepted and ignored by mirror-policy.
+    fn params(self) -> (&'static [&'static Param], &'static [&'static Param]) {
+        match self {
+            Module::OriginTag => (&[&CLUSTER], &[&CARRIER, &SECRET]),
+            Module::LoopGuard => (&[&CLUSTER], &[&MAX_HOPS, &ON_LOOP, &SECRET, &CARRIER]),
+            Module::MirrorGuard => (&[&CLUSTER, &MIRROR_OF], &[&TOPIC, &MODE, &SECRET, &CARRIER]),
+            Module::OriginStrip => (&[], &[&CARRIER]),
+            Module::MirrorPolicy => (
+                &[&CLUSTER],
+                &[
+                    &CARRIER, &SECRET, &MAX_HOPS, &ON_LOOP, &MIRROR_OF, &TOPIC, &MODE, &COUNT, &AGE,
+                ],
+            ),
+        }
+    }
+}
+
+/// A param's name, what it holds and an example value, for error messages and docs.
+#[derive(Debug)]
+pub struct Param {
+    pub name: &'static str,
+    pub what: &'static str,
+    pub example: &'static str,
+}
+
+const CLUSTER: Param = Param {
+    name: "cluster",
+    what: "this cluster's id, [A-Za-z0-9._-], at most 64 bytes",
+    example: "home",
+};
+const CARRIER: Param = Param {
+    name: "carrier",
+    what: "where the origin tag travels: value or key",
+    example: "value",
+};
+const SECRET: Param = Param {
+    name: "secret",
+    what: "the secret shared by all clusters that authenticates tags",
+    example: "a-long-random-string",
+};
+const MAX_HOPS: Param = Param {
+    name: "max_hops",
+    what: "hops after which a record is stopped, 1 to 15",
+    example: "8",
+};
+const ON_LOOP: Param = Param {
+    name: "on_loop",
+    what: "drop or reject a record that loops",
+    example: "drop",
+};
+const MIRROR_OF: Param = Param {
+    name: "mirror_of",
+    what: "comma-separated upstream cluster ids",
+    example: "edge-1",
+};
+const TOPIC: Param = Param {
+    name: "topic",
+    what: "the topic's name, used in messages",
+    example: "orders",
+};
+const MODE: Param = Param {
+    name: "mode",
+    what: "reject, drop or audit local writes",
+    example: "audit",
+};
+const COUNT: Param = Param {
+    name: "count",
+    what: "set by the topic hook; ignored",
+    example: "1",
+};
+const AGE: Param = Param {
+    name: "age",
+    what: "set by the topic hook; ignored",
+    example: "1000",
+};
+
+/// Every param any module knows, for docs.
+pub const ALL_PARAMS: &[&Param] = &[
+    &CLUSTER, &CARRIER, &SECRET, &MAX_HOPS, &ON_LOOP, &MIRROR_OF, &TOPIC, &MODE, &COUNT, &AGE,
+];
+
+/// Default for `max_hops`.
+pub const DEFAULT_MAX_HOPS: u8 = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LoopCheck {
+    max_hops: u8,
+    on_loop: OnLoop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Guard {
+    mirror_of: Vec<String>,
+    topic: Option<String>,
+    mode: Mode,
+}
+
+/// A module's configured decision procedure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    module: Module,
+    cluster: String,
+    carrier: Carrier,
+    secret: Option<Vec<u8>>,
+    loop_check: Option<LoopCheck>,
+    guard: Option<Guard>,
+    tag: bool,
+    strip: bool,
+}
+
+/// The parts of a record a decision reads.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordView<'a> {
+    pub key: Option<&'a [u8]>,
+    pub value: &'a [u8],
+    pub timestamp: i64,
+    pub offset: i64,
+}
+
+/// Why a record was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dropped {
+    Loop,
+    LocalWrite,
+}
+
+/// The decision on one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<'a> {
+    /// Keep the record byte for byte.
+    Pass,
+    Drop(Dropped),
+    /// Refuse the write; the hint is what the producer reads.
+    Refuse(String),
+    /// Keep the record with its carrier replaced by the tag written to the scratch buffer,
+    /// followed by `payload`; or, when `absent`, with no key at all.
+    Rewrite {
+        payload: &'a [u8],
+        absent: bool,
+    },
+}
+
+impl Policy {
+    /// Builds the policy of `module` from its params, checking every name and value.
+    pub fn from_params<'p>(
+        module: Module,
+        params: impl IntoIterator<Item = (&'p str, &'p str)>,
+    ) -> Result<Self, String> {
+        let (required, optional) = module.params();
+        let mut seen: Vec<(&'static Param, &'p str)> = Vec::new();
+        for (name, value) in params {
+            let Some(p) = required.iter().chain(optional).find(|p| p.name == name) else {
+                let mut m = msg(module).push("unknown param '").push(name).push("'; ");
+                m = match required.len() + optional.len() {
+                    0 => m.push("it takes none"),
+                    _ => {
+                        let mut m = m.push("known params: ");
+                        for (i, p) in required.iter().chain(optional).enumerate() {
+                            m = m.push(if i == 0 { "" } else { ", " }).push(p.name);
+                        }
+                        m
+                    }
+                };
+                return Err(m.0);
+            };
+            seen.push((p, value));
+        }
+        for p in required {
+            if !seen.iter().any(|(s, _)| s.name == p.name) {
+                return Err(msg(module)
+                    .push("missing param '")
+                    .push(p.name)
+                    .push("' (")
+                    .push(p.what)
+                    .push(", e.g. -e ")
+                    .push(p.name)
+                    .push("=")
+                    .push(p.example)
+                    .push(")")
+                    .0);
+            }
+        }
+        let get = |p: &Param| seen.iter().find(|(s, _)| s.name == p.name).map(|(_, v)| *v);
+        let bad = |p: &Param, value: &str, why: &str| -> String {
+            msg(module)
+                .push("bad param '")
+                .push(p.name)
+                .push("'='")
+                .push(value)
+                .push("': ")
+                .push(why)
+                .push(" (")
+                .push(p.what)
+                .push(", e.g. -e ")
+                .push(p.name)
+                .push("=")
+                .push(p.example)
+                .push(")")
+                .0
+        };
+        let cluster = match get(&CLUSTER) {
+            Some(v) => {
+                validate_cluster_id(v).map_err(|e| bad(&CLUSTER, v, e.as_str()))?;
+                String::from(v)
+            }
+            None => String::new(),
+        };
+        let carrier = match get(&CARRIER) {
+            None | Some("value") => Carrier::Value,
+            Some("key") => Carrier::Key,
+            Some(v) => return Err(bad(&CARRIER, v, "not value or key")),
+        };
+        let secret = match get(&SECRET) {
+            None => None,
+            Some("") => return Err(bad(&SECRET, "", "empty")),
+            Some(v) if cfg!(feature = "mac") => Some(Vec::from(v.as_bytes())),
+            Some(_) => {
+                return Err(msg(module)
+                    .push("param 'secret' needs a build with MAC support")
+                    .0)
+            }
+        };
+        let wants_loop = matches!(module, Module::LoopGuard | Module::MirrorPolicy);
+        let loop_check = wants_loop
+            .then(|| -> Result<LoopCheck, String> {
+                let max_hops = match get(&MAX_HOPS) {
+                    None => DEFAULT_MAX_HOPS,
+                    Some(v) => match parse_small(v) {
+                        Some(n) if (1..MAX_PATH as u32).contains(&n) => n as u8,
+                        _ => return Err(bad(&MAX_HOPS, v, "not a number from 1 to 15")),
+                    },
+                };
+                let on_loop = match get(&ON_LOOP) {
+                    None | Some("drop") => OnLoop::Drop,
+                    Some("reject") => OnLoop::Reject,
+                    Some(v) => return Err(bad(&ON_LOOP, v, "not drop or reject")),
+                };
+                Ok(LoopCheck { max_hops, on_loop })
+            })
+            .transpose()?;
+        let guard = match get(&MIRROR_OF) {
+            None => {
+                for p in [&TOPIC, &MODE] {
+                    if get(p).is_some() {
+                        return Err(msg(module)
+                            .push("param '")
+                            .push(p.name)
+                            .push("' has no effect without 'mirror_of' (")
+                            .push(MIRROR_OF.what)
+                            .push(", e.g. -e mirror_of=")
+                            .push(MIRROR_OF.example)
+                            .push(")")
+                            .0);
+                    }
+                }
+                None
+            }
+            Some(v) => {
+                let mut mirror_of: Vec<String> = Vec::new();
+                for id in v.split(',').map(str::trim) {
+                    validate_cluster_id(id).map_err(|e| bad(&MIRROR_OF, v, e.as_str()))?;
+                    if id == cluster {
+                        return Err(bad(&MIRROR_OF, v, "names this cluster itself"));
+                    }
+                    if !mirror_of.iter().any(|m| m == id) {
+                        mirror_of.push(String::from(id));
+                    }
+                }
+                let mode = match get(&MODE) {
+                    None | Some("reject") => Mode::Reject,
+                    Some("drop") => Mode::Drop,
+                    Some("audit") => Mode::Audit,
+                    Some(v) => return Err(bad(&MODE, v, "not reject, drop or audit")),
+                };
+                let topic = match get(&TOPIC) {
+                    Some("") => return Err(bad(&TOPIC, "", "empty")),
+                    t => t.map(String::from),
+                };
+                Some(Guard {
+                    mirror_of,
+                    topic,
+                    mode,
+                })
+            }
+        };
+        Ok(Policy {
+            module,
+            cluster,
+            carrier,
+            secret,
+            loop_check,
+            guard,
+            tag: matches!(module, Module::OriginTag | Module::MirrorPolicy),
+            strip: module == Module::OriginStrip,
+        })
+    }
+
+    pub fn module(&self) -> Module {
+        self.module
+    }
+
+    pub fn carrier(&self) -> Carrier {
+        self.carrier
+    }
+
+    /// Decides on one record. A rewritten tag is left in `scratch` (cleared first).
+    pub fn decide<'a>(&self, rec: &RecordView<'a>, scratch: &mut Vec<u8>) -> Outcome<'a> {
+        scratch.clear();
+        let field = match self.carrier {
+            Carrier::Value => Some(rec.value),
+            Carrier::Key => rec.key,
+        };
+        let found = field.map_or(Ok(Decoded::Untagged), decode);
+        let mut malformed = None;
+        let (tag, payload) = match found {
+            Ok(Decoded::Tagged { envelope, payload }) => {
+                if let Some(secret) = &self.secret {
+                    if let Err(e) = verify(&envelope, secret, payload) {
+                        return Outcome::Refuse(self.bad_tag(rec, e));
+                    }
+                }
+                (Some(envelope), payload)
+            }
+            Ok(Decoded::Untagged) => (None, field.unwrap_or(&[])),
+            // With a secret a malformed tag is refused like a forged one. Without, it is payload
+            // that happens to start with MAGIC, until tagging would wrap it in a second tag.
+            Err(e) if self.secret.is_some() => return Outcome::Refuse(self.bad_tag(rec, e)),
+            Err(e) => {
+                malformed = Some(e);
+                (None, field.unwrap_or(&[]))
+            }
+        };
+
+        if self.strip {
+            return match tag {
+                Some(env) => Outcome::Rewrite {
+                    payload,
+                    absent: self.carrier == Carrier::Key && env.flags() & FLAG_NO_KEY != 0,
+                },
+                None => Outcome::Pass,
+            };
+        }
+
+        if let (Some(lc), Some(env)) = (&self.loop_check, &tag) {
+            let path = env.path();
+            // A path ending here was tagged here (a producer-side chain ahead of the topic
+            // hook): that is not a return.
+            let before = match path.split_last() {
+                Some((last, rest)) if *last == self.cluster => rest,
+                _ => path,
+            };
+            let returned = before.contains(&self.cluster.as_str());
+            if returned || env.hops() >= lc.max_hops {
+                return match lc.on_loop {
+                    OnLoop::Drop => Outcome::Drop(Dropped::Loop),
+                    OnLoop::Reject => {
+                        let m = msg(self.module).push("record at offset ").int(rec.offset);
+                        let m = if returned {
+                            m.push(" came back to cluster '")
+                                .push(&self.cluster)
+                                .push("' it already passed through")
+                        } else {
+                            m.push(" has made ")
+                                .int(i64::from(env.hops()))
+                                .push(" hops, the limit is max_hops=")
+                                .int(i64::from(lc.max_hops))
+                        };
+                        Outcome::Refuse(path_text(m.push(" (path: "), path).push(")").0)
+                    }
+                };
+            }
+        }
+
+        let mut violation = false;
+        if let Some(g) = &self.guard {
+            let upstream = |c: &str| g.mirror_of.iter().any(|m| m == c);
+            let mirrored = tag.as_ref().is_some_and(|env| {
+                upstream(env.origin())
+                    || env
+                        .path()
+                        .iter()
+                        .rev()
+                        .find(|c| **c != self.cluster)
+                        .is_some_and(|c| upstream(c))
+            });
+            if !mirrored {
+                match g.mode {
+                    Mode::Reject => return Outcome::Refuse(self.local_write_hint(g)),
+                    Mode::Drop => return Outcome::Drop(Dropped::LocalWrite),
+                    Mode::Audit => violation = true,
+                }
+            }
+        }
+
+        if !self.tag && !violation {
+            return Outcome::Pass;
+        }
+        let mut env = match &tag {
+            Some(env) => {
+                let hop = self.tag && env.last() != self.cluster;
+                if !hop && (!violation || env.is_violation()) {
+                    return Outcome::Pass;
+                }
+                let mut next = if hop {
+                    match env.with_hop(&self.cluster) {
+                        Ok(next) => next,
+                        Err(e) => return Outcome::Refuse(self.bad_path(rec, env, e)),
+                    }
+                } else {
+                    env.clone()
+                };
+                if violation {
+                    next.set_violation();
+                }
+                next
+            }
+            None => {
+                // The audit flag wraps anything, so that nothing a producer wrote is lost.
+                if let (Some(e), false) = (malformed, violation) {
+                    return Outcome::Refuse(self.bad_tag(rec, e));
+                }
+                let id = record_id(&self.cluster, rec.timestamp, rec.offset, rec.key, rec.value);
+                let mut flags = if violation { FLAG_VIOLATION } else { 0 };
+                if self.carrier == Carrier::Key && rec.key.is_none() {
+                    flags |= FLAG_NO_KEY;
+                }
+                match Envelope::from_parts(
+                    flags,
+                    vec![self.cluster.as_str()],
+                    rec.timestamp,
+                    id,
+                    None,
+                ) {
+                    Ok(env) => env,
+                    Err(e) => return Outcome::Refuse(self.bad_tag(rec, e)),
+                }
+            }
+        };
+        if let Some(secret) = &self.secret {
+            seal(&mut env, secret, payload);
+        }
+        env.encode_into(scratch);
+        Outcome::Rewrite {
+            payload,
+            absent: false,
+        }
+    }
+
+    fn bad_tag(&self, rec: &RecordView<'_>, e: EnvelopeError) -> String {
+        let m = msg(self.module)
+            .push("record at offset ")
+            .int(rec.offset)
+            .push(" has an invalid origin tag: ")
+            .push(e.as_str());
+        match e {
+            EnvelopeError::BadMac | EnvelopeError::MissingMac => m.push("; it was not tagged with this cluster's secret (forged, or the clusters' secrets differ)"),
+            _ if self.tag && self.secret.is_none() => m.push("; refusing to wrap it in a second tag (fix the producer, or strip the tag first)"),
+            _ => m,
+        }
+        .0
+    }
+
+    fn bad_path(&self, rec: &RecordView<'_>, env: &Envelope<'_>, e: EnvelopeError) -> String {
+        let m = msg(self.module).push("record at offset ").int(rec.offset);
+        let m = match e {
+            EnvelopeError::PathTooLong => m.push(" has passed through 16 clusters, the most an origin path holds; lower max_hops on loop-guard"),
+            _ => m.push(": ").push(e.as_str()),
+        };
+        path_text(m.push(" (path: "), env.path()).push(")").0
+    }
+
+    /// `cannot produce to mirror topic 'orders' on cluster 'home': it is mirrored from
+    /// 'edge-1'; produce there instead`
+    fn local_write_hint(&self, g: &Guard) -> String {
+        let m = match &g.topic {
+            Some(t) => Text::new("cannot produce to mirror topic '")
+                .push(t)
+                .push("'"),
+            None => Text::new("cannot produce to this mirror topic"),
+        };
+        let mut m = m
+            .push(" on cluster '")
+            .push(&self.cluster)
+            .push("': it is mirrored from ");
+        for (i, up) in g.mirror_of.iter().enumerate() {
+            m = m.push(if i == 0 { "'" } else { ", '" }).push(up).push("'");
+        }
+        m.push("; produce there instead").0
+    }
+}
+
+#[cfg(feature = "mac")]
+fn verify(env: &Envelope<'_>, secret: &[u8], payload: &[u8]) -> Result<(), EnvelopeError> {
+    env.verify(secret, payload)
+}
+
+#[cfg(feature = "mac")]
+fn seal(env: &mut Envelope<'_>, secret: &[u8], payload: &[u8]) {
+    env.seal(secret, payload)
+}
+
+// Without MAC support `from_params` refuses a secret, so these are never reached.
+#[cfg(not(feature = "mac"))]
+fn verify(_: &Envelope<'_>, _: &[u8], _: &[u8]) -> Result<(), EnvelopeError> {
+    Err(EnvelopeError::BadMac)
+}
+
+#[cfg(not(feature = "mac"))]
+fn seal(_: &mut Envelope<'_>, _: &[u8], _: &[u8]) {}
+
+fn parse_small(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 4 {
+        return None;
+    }
+    s.bytes().try_fold(0u32, |acc, b| {
+        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+    })
+}
+
+/// Text built without `core::fmt`, which would add kilobytes to every module.
+struct Text(String);
+
+impl Text {
+    fn new(s: &str) -> Self {
+        Text(String::from(s))
+    }
+
+    fn push(mut self, s: &str) -> Self {
+        self.0.push_str(s);
+        self
+    }
+
+    fn int(mut self, v: i64) -> Self {
+        if v < 0 {
+            self.0.push('-');
+        }
+        let mut n = v.unsigned_abs();
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        while i > 0 {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for d in digits.iter().skip(i) {
+            self.0.push(char::from(*d));
+        }
+        self
+    }
+}
+
+fn msg(module: Module) -> Text {
+    Text::new(module.name()).push(": ")
+}
+
+fn path_text(mut m: Text, path: &[&str]) -> Text {
+    for (i, c) in path.iter().enumerate() {
+        m = m.push(if i == 0 { "" } else { " > " }).push(c);
+    }
+    m
+}

@@ -1,0 +1,7 @@
+//! One integration-test binary; a module per concern.
+
+mod abi_walker;
+mod chains;
+mod common;
+mod engine_roundtrip;
+mod policies;
