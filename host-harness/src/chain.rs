@@ -377,12 +377,24 @@ impl Chain {
 
     /// Feeds look-back records to every module that has a lookback window and exports
     /// `look_back`, each getting the records its window selects (see [`select_lookback`]).
-    /// Returns the names of the modules fed.
+    /// `records` stand for the partition's tail, oldest first: record `i` gets offset `i`
+    /// (base offset 0); timestamp deltas are taken as absolute timestamps (base 0), as the
+    /// broker hands stored records back. Returns the names of the modules fed.
     pub fn look_back(
         &mut self,
         records: &[Record],
         now_ms: i64,
     ) -> Result<Vec<String>, EngineError> {
+        let records: Vec<Record> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut r = r.clone();
+                r.preamble.set_offset_delta(i as i64);
+                r
+            })
+            .collect();
+        let records = records.as_slice();
         let mut fed = Vec::new();
         for module in &mut self.modules {
             if !module.wants_look_back() {

@@ -30,8 +30,8 @@ use wasmtime_wasi::preview1::WasiP1Ctx;
 use crate::error::EngineError;
 
 /// Fuel a call may burn by default: 10^10 units (about one per wasm instruction), several
-/// seconds of CPU. The policy modules of this project use well under 10^7 for a 10,000-record
-/// batch; only a runaway loop gets near it.
+/// seconds of CPU. The official SDK's hello-world filter needs under 10^4 per record, so a
+/// 10,000-record batch stays under 10^8; only a runaway loop gets near the default.
 pub const DEFAULT_FUEL: u64 = 10_000_000_000;
 /// Wall time a call may take by default, enforced by epoch interruption.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

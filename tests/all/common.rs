@@ -20,9 +20,12 @@ pub fn official_chain(
     official_chain_of(vec![(wasm, params.to_vec())], version)
 }
 
+/// A module's wasm bytes and its params.
+pub type ModuleWithParams<'p> = (Vec<u8>, Vec<(&'p str, &'p str)>);
+
 /// Builds a chain of modules in the official engine, each with its params.
 pub fn official_chain_of(
-    modules: Vec<(Vec<u8>, Vec<(&str, &str)>)>,
+    modules: Vec<ModuleWithParams<'_>>,
     version: i16,
 ) -> anyhow_like::Result<SmartModuleChainInstance> {
     let engine = SmartEngine::new();

@@ -4,4 +4,5 @@ mod abi_walker;
 mod chains;
 mod common;
 mod engine_roundtrip;
+mod packaging;
 mod policies;

@@ -735,3 +735,193 @@ mod mirror_policy {
         }
     }
 }
+
+/// Every vector of docs/FORMAT.md through every module: the bad-tag rules hold for each kind
+/// of malformed tag, not just the ones written by hand above.
+mod format_vectors {
+    use super::*;
+
+    /// (name, bytes, expected) from the ```vectors block.
+    fn vectors() -> Vec<(String, Vec<u8>, String)> {
+        let doc =
+            std::fs::read_to_string(integration::workspace_root().join("docs/FORMAT.md")).unwrap();
+        let block = doc
+            .split("```vectors\n")
+            .nth(1)
+            .expect("vectors block")
+            .split("```")
+            .next()
+            .unwrap();
+        block
+            .lines()
+            .map(|l| {
+                let parts: Vec<&str> = l.split(" | ").map(str::trim).collect();
+                (
+                    parts[0].to_string(),
+                    hex::decode(parts[1]).unwrap(),
+                    parts[2].to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_malformed_vector_is_refused_by_tagging_and_by_checks_with_a_secret() {
+        let bad: Vec<_> = vectors()
+            .into_iter()
+            .filter(|v| v.2.starts_with("error="))
+            .collect();
+        assert!(bad.len() >= 10);
+        let mut tag = chain("origin-tag", &[("cluster", "home")]);
+        let mut checked = chain("loop-guard", &[("cluster", "home"), ("secret", SECRET)]);
+        let mut open = chain("loop-guard", &[("cluster", "home")]);
+        let mut strip = chain("origin-strip", &[]);
+        let mut drop = chain(
+            "mirror-guard",
+            &[
+                ("cluster", "home"),
+                ("mirror_of", "us-east"),
+                ("mode", "drop"),
+            ],
+        );
+        let mut audit = chain(
+            "mirror-guard",
+            &[
+                ("cluster", "home"),
+                ("mirror_of", "us-east"),
+                ("mode", "audit"),
+            ],
+        );
+        for (name, bytes, expected) in &bad {
+            let (_, err) = one(&mut tag, bytes);
+            let hint = err
+                .unwrap_or_else(|| panic!("{name}: origin-tag must refuse"))
+                .hint;
+            assert!(hint.contains("has an invalid origin tag"), "{name}: {hint}");
+            let (_, err) = one(&mut checked, bytes);
+            assert!(
+                err.is_some(),
+                "{name}: loop-guard with a secret must refuse"
+            );
+            let (out, err) = one(&mut open, bytes);
+            assert!(
+                err.is_none() && out.len() == 1,
+                "{name}: without a secret it is payload ({expected})"
+            );
+            let (out, _) = one(&mut strip, bytes);
+            assert_eq!(
+                out[0].value.as_ref(),
+                &bytes[..],
+                "{name}: strip leaves it alone"
+            );
+            let (out, err) = one(&mut drop, bytes);
+            assert!(
+                err.is_none() && out.is_empty(),
+                "{name}: a local write in drop mode"
+            );
+            let (out, _) = one(&mut audit, bytes);
+            let (path, flags, payload) = super::tag(out[0].value.as_ref());
+            assert_eq!(
+                (path, flags, &payload),
+                (vec!["home".to_string()], FLAG_VIOLATION, bytes),
+                "{name}: audit wraps it whole"
+            );
+        }
+    }
+
+    #[test]
+    fn each_valid_vector_is_stripped_to_its_payload() {
+        let mut strip = chain("origin-strip", &[]);
+        for (name, bytes, expected) in vectors() {
+            let (out, _) = one(&mut strip, &bytes);
+            let want = match expected.split_once("payload=") {
+                Some((_, rest)) => hex::decode(rest.split(' ').next().unwrap()).unwrap(),
+                None => bytes.clone(),
+            };
+            assert_eq!(out[0].value.as_ref(), &want[..], "{name}");
+        }
+    }
+}
+
+/// mirror-policy's `dedup` window: a record that reaches a cluster over two routes, or is
+/// replayed after a link outage, is stored once, also across a restart.
+mod dedup {
+    use super::*;
+    use fluvio_smartengine::{Lookback, SmartEngine, SmartModuleChainBuilder, SmartModuleConfig};
+
+    const HOME: &[(&str, &str)] = &[("cluster", "home"), ("dedup", "100"), ("count", "100")];
+
+    #[test]
+    fn a_record_arriving_over_two_routes_is_stored_once() {
+        let mut c = chain("mirror-policy", HOME);
+        let direct = tagged(&["edge-1"], b"x", None);
+        let via_relay = tagged(&["edge-1", "relay"], b"x", None);
+        let other = tagged(&["edge-1"], b"y", None);
+        let (out, err) = run(
+            &mut c,
+            vec![record(None, &direct, 0, 0), record(None, &via_relay, 1, 0), record(None, &other, 2, 0)],
+        );
+        assert!(err.is_none());
+        assert_eq!(out.len(), 2, "the copy via the relay is a duplicate");
+        let (out, _) = run(&mut c, vec![record(None, &direct, 0, 0)]);
+        assert!(out.is_empty(), "a replay in a later batch is a duplicate too");
+    }
+
+    #[test]
+    fn local_records_are_remembered_once_tagged() {
+        let mut c = chain("mirror-policy", HOME);
+        let (stored, _) = run(&mut c, vec![record(None, b"local", 0, 0)]);
+        let (again, _) = run(&mut c, stored.clone());
+        assert!(again.is_empty(), "the stored copy coming back is a duplicate");
+    }
+
+    #[test]
+    fn without_dedup_nothing_is_dropped_as_a_duplicate() {
+        let mut c = chain("mirror-policy", &[("cluster", "home"), ("count", "100")]);
+        let direct = tagged(&["edge-1"], b"x", None);
+        let (out, _) = run(&mut c, vec![record(None, &direct, 0, 0), record(None, &direct, 1, 0)]);
+        assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn the_window_is_rebuilt_from_look_back_after_a_restart() {
+        let stored = vec![record(None, &tagged(&["edge-1", "home"], b"old", None), 0, 0)];
+        let engine = SmartEngine::new();
+        let mut config = SmartModuleConfig::builder();
+        config.smartmodule_names(vec!["mirror-policy".to_string()]).version(22i16).lookback(Some(Lookback::Last(100)));
+        for (k, v) in HOME {
+            config.param(*k, *v);
+        }
+        let mut builder = SmartModuleChainBuilder::default();
+        builder.add_smart_module(config.build().unwrap(), integration::wasm("mirror-policy"));
+        let mut c = builder.initialize(&engine).unwrap();
+        let replay = stored.clone();
+        block_on(c.look_back(move |lookback| {
+            assert_eq!(lookback, Lookback::Last(100));
+            let records = replay.clone();
+            async move { Ok(records) }
+        }))
+        .expect("look_back");
+        let (out, err) = run(&mut c, vec![record(None, &tagged(&["edge-1"], b"old", None), 0, 0)]);
+        assert!(err.is_none());
+        assert!(out.is_empty(), "stored before the restart, so a duplicate after it");
+    }
+
+    #[test]
+    fn bad_dedup_values_fail_at_init() {
+        assert!(init_error("mirror-policy", &[("cluster", "a"), ("dedup", "many")]).starts_with("mirror-policy: bad param 'dedup'='many'"));
+        assert!(init_error("mirror-policy", &[("cluster", "a"), ("dedup", "1000001")]).contains("not a number from 0 to 1000000"));
+        assert!(init_error("origin-tag", &[("cluster", "a"), ("dedup", "10")]).starts_with("origin-tag: unknown param 'dedup'"));
+    }
+
+    /// The look-back future is ready at once; poll it without an async runtime.
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+}

@@ -42,7 +42,7 @@ extern "C" {
 }
 
 /// Where a zero-length allocation points: never dereferenced, never freed.
-const EMPTY: *mut u8 = 1 as *mut u8;
+const EMPTY: *mut u8 = core::ptr::dangling_mut();
 
 pub fn alloc(len: usize) -> *mut u8 {
     match Layout::from_size_align(len, 1) {

@@ -4,7 +4,10 @@
 //!
 //! Params: the union of the other modules': `cluster` (required), `carrier`, `secret`,
 //! `max_hops`, `on_loop`, `mirror_of` (the guard runs only when it is set), `topic`, `mode`;
-//! `count` and `age`, which the hook always passes, are accepted and ignored.
+//! `dedup` (a window of recently stored records: one whose origin and record id is in it is
+//! dropped, so a record that arrives over two routes is stored once); `count` and `age`,
+//! which the hook always passes, are accepted and ignored. The window is refilled at start-up
+//! from the records the hook's look-back replays (`bounds.count` of them).
 //!
 //! It decides exactly as the chain `loop-guard | mirror-guard | origin-tag` with the same
 //! params would.
@@ -21,4 +24,4 @@ impl Spec for MirrorPolicy {
     const KIND: Kind = Kind::FilterMap;
 }
 
-export!(filter_map: PolicyModule<MirrorPolicy>);
+export!(filter_map: PolicyModule<MirrorPolicy>, look_back);

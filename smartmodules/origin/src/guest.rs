@@ -42,13 +42,7 @@ impl<S: Spec> SmartModule for PolicyModule<S> {
         record: &Record<'_, '_>,
         out: &mut Emit<'_, '_, '_, '_>,
     ) -> Result<(), String> {
-        let view = RecordView {
-            key: record.key(),
-            value: record.value(),
-            timestamp: record.timestamp(),
-            offset: record.offset(),
-        };
-        match self.policy.decide(&view, &mut self.scratch) {
+        match self.policy.decide(&view(record), &mut self.scratch) {
             Outcome::Pass => out.pass(),
             Outcome::Drop(_) => {}
             Outcome::Refuse(hint) => return Err(hint),
@@ -59,5 +53,20 @@ impl<S: Spec> SmartModule for PolicyModule<S> {
             },
         }
         Ok(())
+    }
+
+    /// The topic's last stored records, replayed at start-up, refill the `dedup` window.
+    fn look_back(&mut self, record: &Record<'_, '_>) -> Result<(), String> {
+        self.policy.remember(&view(record));
+        Ok(())
+    }
+}
+
+fn view<'a>(record: &Record<'_, 'a>) -> RecordView<'a> {
+    RecordView {
+        key: record.key(),
+        value: record.value(),
+        timestamp: record.timestamp(),
+        offset: record.offset(),
     }
 }

@@ -45,6 +45,7 @@ extern crate alloc;
 extern crate std;
 
 mod cluster;
+mod dedup;
 mod envelope;
 mod error;
 #[cfg(feature = "guest")]

@@ -10,6 +10,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use crate::dedup::Seen;
 pub use crate::FLAG_NO_KEY;
 use crate::{
     decode, record_id, validate_cluster_id, Decoded, Envelope, EnvelopeError, FLAG_VIOLATION,
@@ -59,9 +60,18 @@ impl Module {
         }
     }
 
+    /// Every module, in the order the docs list them.
+    pub const ALL: [Module; 5] = [
+        Module::OriginTag,
+        Module::LoopGuard,
+        Module::MirrorGuard,
+        Module::OriginStrip,
+        Module::MirrorPolicy,
+    ];
+
     /// Params the module requires, then those it accepts; the topic hook's `count` and `age`
     /// are accepted and ignored by mirror-policy.
-    fn params(self) -> (&'static [&'static Param], &'static [&'static Param]) {
+    pub fn params(self) -> (&'static [&'static Param], &'static [&'static Param]) {
         match self {
             Module::OriginTag => (&[&CLUSTER], &[&CARRIER, &SECRET]),
             Module::LoopGuard => (&[&CLUSTER], &[&MAX_HOPS, &ON_LOOP, &SECRET, &CARRIER]),
@@ -70,7 +80,8 @@ impl Module {
             Module::MirrorPolicy => (
                 &[&CLUSTER],
                 &[
-                    &CARRIER, &SECRET, &MAX_HOPS, &ON_LOOP, &MIRROR_OF, &TOPIC, &MODE, &COUNT, &AGE,
+                    &CARRIER, &SECRET, &MAX_HOPS, &ON_LOOP, &MIRROR_OF, &TOPIC, &MODE, &DEDUP,
+                    &COUNT, &AGE,
                 ],
             ),
         }
@@ -130,6 +141,11 @@ const COUNT: Param = Param {
     what: "set by the topic hook; ignored",
     example: "1",
 };
+const DEDUP: Param = Param {
+    name: "dedup",
+    what: "how many recently stored records to remember, to drop one that arrives again (0 to 1000000, 0 = off; give the topic hook a bounds.count as large)",
+    example: "10000",
+};
 const AGE: Param = Param {
     name: "age",
     what: "set by the topic hook; ignored",
@@ -138,8 +154,12 @@ const AGE: Param = Param {
 
 /// Every param any module knows, for docs.
 pub const ALL_PARAMS: &[&Param] = &[
-    &CLUSTER, &CARRIER, &SECRET, &MAX_HOPS, &ON_LOOP, &MIRROR_OF, &TOPIC, &MODE, &COUNT, &AGE,
+    &CLUSTER, &CARRIER, &SECRET, &MAX_HOPS, &ON_LOOP, &MIRROR_OF, &TOPIC, &MODE, &DEDUP, &COUNT,
+    &AGE,
 ];
+
+/// Largest `dedup` window.
+pub const MAX_DEDUP: u32 = 1_000_000;
 
 /// Default for `max_hops`.
 pub const DEFAULT_MAX_HOPS: u8 = 8;
@@ -168,6 +188,7 @@ pub struct Policy {
     guard: Option<Guard>,
     tag: bool,
     strip: bool,
+    seen: Option<Seen>,
 }
 
 /// The parts of a record a decision reads.
@@ -184,6 +205,8 @@ pub struct RecordView<'a> {
 pub enum Dropped {
     Loop,
     LocalWrite,
+    /// The same origin and record id was stored within the `dedup` window.
+    Duplicate,
 }
 
 /// The decision on one record.
@@ -287,7 +310,7 @@ impl Policy {
             .then(|| -> Result<LoopCheck, String> {
                 let max_hops = match get(&MAX_HOPS) {
                     None => DEFAULT_MAX_HOPS,
-                    Some(v) => match parse_small(v) {
+                    Some(v) => match parse_number(v) {
                         Some(n) if (1..MAX_PATH as u32).contains(&n) => n as u8,
                         _ => return Err(bad(&MAX_HOPS, v, "not a number from 1 to 15")),
                     },
@@ -354,6 +377,13 @@ impl Policy {
             guard,
             tag: matches!(module, Module::OriginTag | Module::MirrorPolicy),
             strip: module == Module::OriginStrip,
+            seen: match get(&DEDUP) {
+                None | Some("0") => None,
+                Some(v) => match parse_number(v) {
+                    Some(n) if n <= MAX_DEDUP => Some(Seen::new(n as usize)),
+                    _ => return Err(bad(&DEDUP, v, "not a number from 0 to 1000000")),
+                },
+            },
         })
     }
 
@@ -365,8 +395,43 @@ impl Policy {
         self.carrier
     }
 
-    /// Decides on one record. A rewritten tag is left in `scratch` (cleared first).
-    pub fn decide<'a>(&self, rec: &RecordView<'a>, scratch: &mut Vec<u8>) -> Outcome<'a> {
+    /// Decides on one record. A rewritten tag is left in `scratch` (cleared first). With a
+    /// `dedup` window, a record that is kept is remembered.
+    pub fn decide<'a>(&mut self, rec: &RecordView<'a>, scratch: &mut Vec<u8>) -> Outcome<'a> {
+        let (outcome, key) = self.judge(rec, scratch);
+        if let (Some(seen), Some(key), Outcome::Pass | Outcome::Rewrite { .. }) =
+            (&mut self.seen, key, &outcome)
+        {
+            seen.insert(key);
+        }
+        outcome
+    }
+
+    /// Remembers a record the topic already stored (replayed through `look_back`), so that
+    /// the `dedup` window survives a restart.
+    pub fn remember(&mut self, rec: &RecordView<'_>) {
+        let field = match self.carrier {
+            Carrier::Value => Some(rec.value),
+            Carrier::Key => rec.key,
+        };
+        if let (Some(seen), Some(Ok(Decoded::Tagged { envelope, .. }))) =
+            (&mut self.seen, field.map(decode))
+        {
+            seen.insert(Seen::key(envelope.origin(), envelope.id()));
+        }
+    }
+
+    /// How many records the `dedup` window holds.
+    pub fn remembered(&self) -> usize {
+        self.seen.as_ref().map_or(0, Seen::len)
+    }
+
+    /// The decision, and the (origin, id) key of the record as it would be stored.
+    fn judge<'a>(
+        &self,
+        rec: &RecordView<'a>,
+        scratch: &mut Vec<u8>,
+    ) -> (Outcome<'a>, Option<u128>) {
         scratch.clear();
         let field = match self.carrier {
             Carrier::Value => Some(rec.value),
@@ -378,7 +443,7 @@ impl Policy {
             Ok(Decoded::Tagged { envelope, payload }) => {
                 if let Some(secret) = &self.secret {
                     if let Err(e) = verify(&envelope, secret, payload) {
-                        return Outcome::Refuse(self.bad_tag(rec, e));
+                        return (Outcome::Refuse(self.bad_tag(rec, e)), None);
                     }
                 }
                 (Some(envelope), payload)
@@ -386,21 +451,28 @@ impl Policy {
             Ok(Decoded::Untagged) => (None, field.unwrap_or(&[])),
             // With a secret a malformed tag is refused like a forged one. Without, it is payload
             // that happens to start with MAGIC, until tagging would wrap it in a second tag.
-            Err(e) if self.secret.is_some() => return Outcome::Refuse(self.bad_tag(rec, e)),
+            Err(e) if self.secret.is_some() => {
+                return (Outcome::Refuse(self.bad_tag(rec, e)), None)
+            }
             Err(e) => {
                 malformed = Some(e);
                 (None, field.unwrap_or(&[]))
             }
         };
 
+        let mut key = tag.as_ref().map(|e| Seen::key(e.origin(), e.id()));
+
         if self.strip {
-            return match tag {
-                Some(env) => Outcome::Rewrite {
-                    payload,
-                    absent: self.carrier == Carrier::Key && env.flags() & FLAG_NO_KEY != 0,
+            return (
+                match tag {
+                    Some(env) => Outcome::Rewrite {
+                        payload,
+                        absent: self.carrier == Carrier::Key && env.flags() & FLAG_NO_KEY != 0,
+                    },
+                    None => Outcome::Pass,
                 },
-                None => Outcome::Pass,
-            };
+                key,
+            );
         }
 
         if let (Some(lc), Some(env)) = (&self.loop_check, &tag) {
@@ -413,23 +485,32 @@ impl Policy {
             };
             let returned = before.contains(&self.cluster.as_str());
             if returned || env.hops() >= lc.max_hops {
-                return match lc.on_loop {
-                    OnLoop::Drop => Outcome::Drop(Dropped::Loop),
-                    OnLoop::Reject => {
-                        let m = msg(self.module).push("record at offset ").int(rec.offset);
-                        let m = if returned {
-                            m.push(" came back to cluster '")
-                                .push(&self.cluster)
-                                .push("' it already passed through")
-                        } else {
-                            m.push(" has made ")
-                                .int(i64::from(env.hops()))
-                                .push(" hops, the limit is max_hops=")
-                                .int(i64::from(lc.max_hops))
-                        };
-                        Outcome::Refuse(path_text(m.push(" (path: "), path).push(")").0)
-                    }
-                };
+                return (
+                    match lc.on_loop {
+                        OnLoop::Drop => Outcome::Drop(Dropped::Loop),
+                        OnLoop::Reject => {
+                            let m = msg(self.module).push("record at offset ").int(rec.offset);
+                            let m = if returned {
+                                m.push(" came back to cluster '")
+                                    .push(&self.cluster)
+                                    .push("' it already passed through")
+                            } else {
+                                m.push(" has made ")
+                                    .int(i64::from(env.hops()))
+                                    .push(" hops, the limit is max_hops=")
+                                    .int(i64::from(lc.max_hops))
+                            };
+                            Outcome::Refuse(path_text(m.push(" (path: "), path).push(")").0)
+                        }
+                    },
+                    key,
+                );
+            }
+        }
+
+        if let (Some(seen), Some(k)) = (&self.seen, key) {
+            if seen.contains(k) {
+                return (Outcome::Drop(Dropped::Duplicate), key);
             }
         }
 
@@ -447,26 +528,26 @@ impl Policy {
             });
             if !mirrored {
                 match g.mode {
-                    Mode::Reject => return Outcome::Refuse(self.local_write_hint(g)),
-                    Mode::Drop => return Outcome::Drop(Dropped::LocalWrite),
+                    Mode::Reject => return (Outcome::Refuse(self.local_write_hint(g)), key),
+                    Mode::Drop => return (Outcome::Drop(Dropped::LocalWrite), key),
                     Mode::Audit => violation = true,
                 }
             }
         }
 
         if !self.tag && !violation {
-            return Outcome::Pass;
+            return (Outcome::Pass, key);
         }
         let mut env = match &tag {
             Some(env) => {
                 let hop = self.tag && env.last() != self.cluster;
                 if !hop && (!violation || env.is_violation()) {
-                    return Outcome::Pass;
+                    return (Outcome::Pass, key);
                 }
                 let mut next = if hop {
                     match env.with_hop(&self.cluster) {
                         Ok(next) => next,
-                        Err(e) => return Outcome::Refuse(self.bad_path(rec, env, e)),
+                        Err(e) => return (Outcome::Refuse(self.bad_path(rec, env, e)), key),
                     }
                 } else {
                     env.clone()
@@ -479,9 +560,10 @@ impl Policy {
             None => {
                 // The audit flag wraps anything, so that nothing a producer wrote is lost.
                 if let (Some(e), false) = (malformed, violation) {
-                    return Outcome::Refuse(self.bad_tag(rec, e));
+                    return (Outcome::Refuse(self.bad_tag(rec, e)), key);
                 }
                 let id = record_id(&self.cluster, rec.timestamp, rec.offset, rec.key, rec.value);
+                key = Some(Seen::key(&self.cluster, id));
                 let mut flags = if violation { FLAG_VIOLATION } else { 0 };
                 if self.carrier == Carrier::Key && rec.key.is_none() {
                     flags |= FLAG_NO_KEY;
@@ -494,7 +576,7 @@ impl Policy {
                     None,
                 ) {
                     Ok(env) => env,
-                    Err(e) => return Outcome::Refuse(self.bad_tag(rec, e)),
+                    Err(e) => return (Outcome::Refuse(self.bad_tag(rec, e)), key),
                 }
             }
         };
@@ -502,10 +584,13 @@ impl Policy {
             seal(&mut env, secret, payload);
         }
         env.encode_into(scratch);
-        Outcome::Rewrite {
-            payload,
-            absent: false,
-        }
+        (
+            Outcome::Rewrite {
+                payload,
+                absent: false,
+            },
+            key,
+        )
     }
 
     fn bad_tag(&self, rec: &RecordView<'_>, e: EnvelopeError) -> String {
@@ -570,8 +655,8 @@ fn verify(_: &Envelope<'_>, _: &[u8], _: &[u8]) -> Result<(), EnvelopeError> {
 #[cfg(not(feature = "mac"))]
 fn seal(_: &mut Envelope<'_>, _: &[u8], _: &[u8]) {}
 
-fn parse_small(s: &str) -> Option<u32> {
-    if s.is_empty() || s.len() > 4 {
+fn parse_number(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 7 {
         return None;
     }
     s.bytes().try_fold(0u32, |acc, b| {

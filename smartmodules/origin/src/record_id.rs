@@ -18,6 +18,13 @@ impl Fnv1a {
     }
 }
 
+/// FNV-1a 64 of `bytes` through the finaliser: a compact stand-in for an origin id.
+pub(crate) fn hash64(bytes: &[u8]) -> u64 {
+    let mut h = Fnv1a(FNV_OFFSET_BASIS);
+    h.write(bytes);
+    fmix64(h.0)
+}
+
 /// The 64-bit finaliser of MurmurHash3: spreads every input bit over the whole word.
 #[inline]
 fn fmix64(mut k: u64) -> u64 {
