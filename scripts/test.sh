@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 
 rustup target add wasm32-unknown-unknown wasm32-wasip1
 cargo test
+bash smartmodules/origin-js/test.sh

@@ -22,6 +22,7 @@
 
 pub mod chain;
 pub mod chain_file;
+pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod input;

@@ -57,6 +57,9 @@ enum Command {
     Test(Box<TestArgs>),
     /// Decode origin tags carried in records
     Inspect(InspectArgs),
+    /// Tell a short story on the built policy modules: tag on edge, mirror to home, local
+    /// write refused, duplicate and loop stopped
+    Demo(DemoArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -191,6 +194,44 @@ struct InspectArgs {
     format: OutputFormat,
 }
 
+#[derive(Args)]
+#[command(
+    after_help = "Exit codes:\n  0  the story ran\n  3  the policy modules are not built (the message says how)"
+)]
+struct DemoArgs {
+    /// Directory of built modules [default: this workspace's target/wasm32-unknown-unknown/wasm]
+    #[arg(long, value_name = "DIR")]
+    modules_dir: Option<PathBuf>,
+}
+
+fn demo(args: DemoArgs) -> u8 {
+    let dir = args
+        .modules_dir
+        .unwrap_or_else(host_harness::default_modules_dir);
+    let missing: Vec<&str> = host_harness::demo::MODULES
+        .into_iter()
+        .filter(|m| ModuleResolver::new(&dir).resolve(m).is_err())
+        .collect();
+    if !missing.is_empty() {
+        return fail(
+            EXIT_LOAD,
+            format!(
+                "the policy modules are not built ({} missing in {}); build them first:\n  \
+                 rustup target add wasm32-unknown-unknown && cargo build-modules",
+                missing.join(", "),
+                dir.display()
+            ),
+        );
+    }
+    match host_harness::demo::run(&dir) {
+        Ok(text) => {
+            print!("{text}");
+            EXIT_OK
+        }
+        Err(e) => fail(EXIT_LOAD, e),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -202,6 +243,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Test(args) => test(*args),
         Command::Inspect(args) => inspect(args),
+        Command::Demo(args) => demo(args),
     };
     ExitCode::from(code)
 }

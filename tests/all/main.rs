@@ -3,6 +3,7 @@
 mod abi_walker;
 mod chains;
 mod common;
+mod conformance;
 mod engine_roundtrip;
 mod packaging;
 mod policies;

@@ -859,12 +859,19 @@ mod dedup {
         let other = tagged(&["edge-1"], b"y", None);
         let (out, err) = run(
             &mut c,
-            vec![record(None, &direct, 0, 0), record(None, &via_relay, 1, 0), record(None, &other, 2, 0)],
+            vec![
+                record(None, &direct, 0, 0),
+                record(None, &via_relay, 1, 0),
+                record(None, &other, 2, 0),
+            ],
         );
         assert!(err.is_none());
         assert_eq!(out.len(), 2, "the copy via the relay is a duplicate");
         let (out, _) = run(&mut c, vec![record(None, &direct, 0, 0)]);
-        assert!(out.is_empty(), "a replay in a later batch is a duplicate too");
+        assert!(
+            out.is_empty(),
+            "a replay in a later batch is a duplicate too"
+        );
     }
 
     #[test]
@@ -872,23 +879,37 @@ mod dedup {
         let mut c = chain("mirror-policy", HOME);
         let (stored, _) = run(&mut c, vec![record(None, b"local", 0, 0)]);
         let (again, _) = run(&mut c, stored.clone());
-        assert!(again.is_empty(), "the stored copy coming back is a duplicate");
+        assert!(
+            again.is_empty(),
+            "the stored copy coming back is a duplicate"
+        );
     }
 
     #[test]
     fn without_dedup_nothing_is_dropped_as_a_duplicate() {
         let mut c = chain("mirror-policy", &[("cluster", "home"), ("count", "100")]);
         let direct = tagged(&["edge-1"], b"x", None);
-        let (out, _) = run(&mut c, vec![record(None, &direct, 0, 0), record(None, &direct, 1, 0)]);
+        let (out, _) = run(
+            &mut c,
+            vec![record(None, &direct, 0, 0), record(None, &direct, 1, 0)],
+        );
         assert_eq!(out.len(), 2);
     }
 
     #[test]
     fn the_window_is_rebuilt_from_look_back_after_a_restart() {
-        let stored = vec![record(None, &tagged(&["edge-1", "home"], b"old", None), 0, 0)];
+        let stored = vec![record(
+            None,
+            &tagged(&["edge-1", "home"], b"old", None),
+            0,
+            0,
+        )];
         let engine = SmartEngine::new();
         let mut config = SmartModuleConfig::builder();
-        config.smartmodule_names(vec!["mirror-policy".to_string()]).version(22i16).lookback(Some(Lookback::Last(100)));
+        config
+            .smartmodule_names(vec!["mirror-policy".to_string()])
+            .version(22i16)
+            .lookback(Some(Lookback::Last(100)));
         for (k, v) in HOME {
             config.param(*k, *v);
         }
@@ -902,16 +923,31 @@ mod dedup {
             async move { Ok(records) }
         }))
         .expect("look_back");
-        let (out, err) = run(&mut c, vec![record(None, &tagged(&["edge-1"], b"old", None), 0, 0)]);
+        let (out, err) = run(
+            &mut c,
+            vec![record(None, &tagged(&["edge-1"], b"old", None), 0, 0)],
+        );
         assert!(err.is_none());
-        assert!(out.is_empty(), "stored before the restart, so a duplicate after it");
+        assert!(
+            out.is_empty(),
+            "stored before the restart, so a duplicate after it"
+        );
     }
 
     #[test]
     fn bad_dedup_values_fail_at_init() {
-        assert!(init_error("mirror-policy", &[("cluster", "a"), ("dedup", "many")]).starts_with("mirror-policy: bad param 'dedup'='many'"));
-        assert!(init_error("mirror-policy", &[("cluster", "a"), ("dedup", "1000001")]).contains("not a number from 0 to 1000000"));
-        assert!(init_error("origin-tag", &[("cluster", "a"), ("dedup", "10")]).starts_with("origin-tag: unknown param 'dedup'"));
+        assert!(
+            init_error("mirror-policy", &[("cluster", "a"), ("dedup", "many")])
+                .starts_with("mirror-policy: bad param 'dedup'='many'")
+        );
+        assert!(
+            init_error("mirror-policy", &[("cluster", "a"), ("dedup", "1000001")])
+                .contains("not a number from 0 to 1000000")
+        );
+        assert!(
+            init_error("origin-tag", &[("cluster", "a"), ("dedup", "10")])
+                .starts_with("origin-tag: unknown param 'dedup'")
+        );
     }
 
     /// The look-back future is ready at once; poll it without an async runtime.

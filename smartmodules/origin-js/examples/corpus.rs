@@ -13,7 +13,8 @@
 //!   `origin::decode` on it (`untagged`; `tagged` with every field, the payload and
 //!   the result of verifying with the corpus secret; or `error` with its name and message);
 //! - `{"kind":"record", ...}`: records tagged (and some forwarded one hop) by
-//!   `origin::policy` configured as origin-tag, with what their carrier decodes to.
+//!   `origin::policy` configured as origin-tag (its inputs, the record it wrote, and
+//!   what the carrier decodes to).
 //!
 //! The inputs lean towards the interesting: most start with the magic bytes and
 //! version 1, many are valid tags (some sealed), truncations and bit flips of
@@ -209,8 +210,8 @@ fn valid_tag(rng: &mut Rng) -> Vec<u8> {
     });
     let path = ids.iter().map(String::as_str).collect();
     let id = rng.next().to_le_bytes();
-    let mut envelope = Envelope::from_parts(flags, path, timestamp(rng), id, mac)
-        .expect("random parts are valid");
+    let mut envelope =
+        Envelope::from_parts(flags, path, timestamp(rng), id, mac).expect("random parts are valid");
     match rng.below(10) {
         0..=3 => envelope.seal(SECRET, &payload),
         4 => envelope.seal(b"another-secret", &payload),
@@ -344,7 +345,9 @@ fn short_varint(bytes: &[u8]) -> Option<(u64, usize)> {
 /// with `Malformed`. Before that, a path count over 16 is refused as
 /// `PathTooLong` on both (it is read as a u64 first).
 fn wasm32_difference(input: &[u8]) -> Option<EnvelopeError> {
-    let body = input.strip_prefix(MAGIC.as_slice())?.strip_prefix(&[VERSION])?;
+    let body = input
+        .strip_prefix(MAGIC.as_slice())?
+        .strip_prefix(&[VERSION])?;
     let count_at = body.get(2..)?;
     if overflows_u32(count_at) {
         let mut v = 0u64;
@@ -434,7 +437,10 @@ impl Tally {
     }
 
     fn get(&self, what: &str) -> usize {
-        self.0.iter().find(|(w, _)| w == what).map_or(0, |(_, n)| *n)
+        self.0
+            .iter()
+            .find(|(w, _)| w == what)
+            .map_or(0, |(_, n)| *n)
     }
 }
 
@@ -593,11 +599,15 @@ fn record_line(rng: &mut Rng, tally: &mut Tally) -> String {
     let Ok(Decoded::Tagged { envelope, payload }) = decode(&carrier) else {
         panic!("origin-tag wrote a carrier that does not decode");
     };
-    tally.add(if hop.is_some() { "record hop" } else { "record" });
+    tally.add(if hop.is_some() {
+        "record hop"
+    } else {
+        "record"
+    });
     let opt_hex = |b: &Option<Vec<u8>>| b.as_deref().map_or("null".to_string(), |b| q(&hex(b)));
     let opt_str = |s: &Option<String>| s.as_deref().map_or("null".to_string(), q);
     format!(
-        "{{\"kind\":\"record\",\"cluster\":{},\"secret\":{},\"carrier\":{},\"ts\":\"{ts}\",\"offset\":\"{offset}\",\"key\":{},\"value\":{},\"hop\":{},\"outKey\":{},\"outValue\":{},{}}}",
+        "{{\"kind\":\"record\",\"cluster\":{},\"secret\":{},\"carrier\":{},\"timestamp\":\"{ts}\",\"offset\":\"{offset}\",\"key\":{},\"value\":{},\"hop\":{},\"outKey\":{},\"outValue\":{},{}}}",
         q(&cluster),
         opt_str(&secret),
         q(if key_carrier { "key" } else { "value" }),

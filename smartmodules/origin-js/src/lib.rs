@@ -277,7 +277,11 @@ pub fn decode(
             set(&out, "timestamp", &JsValue::from_f64(timestamp as f64))?;
             set(&out, "timestampBig", &JsValue::from(timestamp))?;
             set(&out, "flags", &JsValue::from(flags))?;
-            set(&out, "violation", &JsValue::from_bool(envelope.is_violation()))?;
+            set(
+                &out,
+                "violation",
+                &JsValue::from_bool(envelope.is_violation()),
+            )?;
             set(&out, "noKey", &JsValue::from_bool(flags & FLAG_NO_KEY != 0))?;
             let mac = envelope
                 .mac()
@@ -422,7 +426,14 @@ mod tests {
     #[test]
     fn tag_bytes_matches_the_format_doc() {
         // Vector `origin-minimal` of docs/FORMAT.md.
-        let bytes = tag_bytes("us-east", None, 1_700_000_000_000, 0, None, br#"{"temp":21}"#);
+        let bytes = tag_bytes(
+            "us-east",
+            None,
+            1_700_000_000_000,
+            0,
+            None,
+            br#"{"temp":21}"#,
+        );
         assert_eq!(
             hex(&bytes.unwrap()),
             "ff6f010000010775732d6561737480a0abfef962f34317eaef72e5c3007b2274656d70223a32317d"
