@@ -96,6 +96,19 @@ pub struct Param {
     pub example: &'static str,
 }
 
+impl Param {
+    /// Appends ` (what it holds, e.g. -e name=example)` to an error message.
+    fn explain(&self, m: Text) -> Text {
+        m.push(" (")
+            .push(self.what)
+            .push(", e.g. -e ")
+            .push(self.name)
+            .push("=")
+            .push(self.example)
+            .push(")")
+    }
+}
+
 const CLUSTER: Param = Param {
     name: "cluster",
     what: "this cluster's id, [A-Za-z0-9._-], at most 64 bytes",
@@ -252,36 +265,19 @@ impl Policy {
         }
         for p in required {
             if !seen.iter().any(|(s, _)| s.name == p.name) {
-                return Err(msg(module)
-                    .push("missing param '")
-                    .push(p.name)
-                    .push("' (")
-                    .push(p.what)
-                    .push(", e.g. -e ")
-                    .push(p.name)
-                    .push("=")
-                    .push(p.example)
-                    .push(")")
+                return Err(p
+                    .explain(msg(module).push("missing param '").push(p.name).push("'"))
                     .0);
             }
         }
         let get = |p: &Param| seen.iter().find(|(s, _)| s.name == p.name).map(|(_, v)| *v);
         let bad = |p: &Param, value: &str, why: &str| -> String {
-            msg(module)
+            let m = msg(module)
                 .push("bad param '")
                 .push(p.name)
                 .push("'='")
-                .push(value)
-                .push("': ")
-                .push(why)
-                .push(" (")
-                .push(p.what)
-                .push(", e.g. -e ")
-                .push(p.name)
-                .push("=")
-                .push(p.example)
-                .push(")")
-                .0
+                .push(value);
+            p.explain(m.push("': ").push(why)).0
         };
         let cluster = match get(&CLUSTER) {
             Some(v) => {
@@ -327,14 +323,9 @@ impl Policy {
             None => {
                 for p in [&TOPIC, &MODE] {
                     if get(p).is_some() {
-                        return Err(msg(module)
-                            .push("param '")
-                            .push(p.name)
-                            .push("' has no effect without 'mirror_of' (")
-                            .push(MIRROR_OF.what)
-                            .push(", e.g. -e mirror_of=")
-                            .push(MIRROR_OF.example)
-                            .push(")")
+                        let m = msg(module).push("param '").push(p.name);
+                        return Err(MIRROR_OF
+                            .explain(m.push("' has no effect without 'mirror_of'"))
                             .0);
                     }
                 }
