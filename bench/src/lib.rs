@@ -1,1 +1,150 @@
+//! Benchmarks of the policy SmartModules against two baselines — the official SDK's
+//! hello-world filter (`sdk-hello`) and a pass-through filter written straight against our
+//! ABI (`passthrough`, the floor of the host's own encode/copy/decode) — in the official
+//! engine (`fluvio-smartengine`) and in our harness (`host_harness`).
+//!
+//! Every figure is measured interleaved: each repetition goes once over every module (in a
+//! rotated order) and every engine, and the report gives the median of the repetitions, so
+//! that a noisy neighbour slows every module alike instead of one of them.
+//!
+//! `cargo run --release -p bench -- [--quick] [--svg FILE] [--markdown FILE]`
 
+pub mod chart;
+pub mod engines;
+pub mod inputs;
+pub mod machine;
+pub mod measure;
+pub mod report;
+
+use std::time::Duration;
+
+pub use measure::{run, Results};
+
+/// The API version both engines encode with: the broker's.
+pub const VERSION: i16 = host_harness::DEFAULT_VERSION;
+
+/// The cluster the modules run on, and the one tagged inputs come from.
+pub const CLUSTER: &str = "bench";
+/// The upstream cluster of mirror-guard and mirror-policy; tagged inputs come from it.
+pub const UPSTREAM: &str = "up";
+/// The `secret` of the MAC variants.
+pub const SECRET: &str = "bench-secret-0123456789";
+
+/// What a run measures, and how long it tries.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Repetitions of every measurement; the report gives their median.
+    pub reps: usize,
+    /// Records per batch.
+    pub batch_sizes: Vec<usize>,
+    /// Bytes of each record's value (before any origin tag).
+    pub value_sizes: Vec<usize>,
+    /// Batches larger than this (records x value bytes) are skipped.
+    pub max_batch_bytes: usize,
+    /// A throughput sample repeats its call until it has run this long.
+    pub min_sample: Duration,
+    /// ... or until it made this many calls.
+    pub max_calls: usize,
+    /// Builds averaged in one cached chain-build sample.
+    pub cached_builds: usize,
+    /// Whether this is the `--quick` configuration.
+    pub quick: bool,
+}
+
+impl Config {
+    /// The full benchmark.
+    pub fn full() -> Self {
+        Self {
+            reps: 7,
+            batch_sizes: vec![1, 100, 10_000],
+            value_sizes: vec![64, 1024, 16 * 1024],
+            max_batch_bytes: 32 << 20,
+            min_sample: Duration::from_millis(40),
+            max_calls: 5_000,
+            cached_builds: 10,
+            quick: false,
+        }
+    }
+
+    /// A tiny configuration that runs in seconds, even in a debug build.
+    pub fn quick() -> Self {
+        Self {
+            reps: 2,
+            batch_sizes: vec![1, 100],
+            value_sizes: vec![64],
+            max_batch_bytes: 32 << 20,
+            min_sample: Duration::from_millis(2),
+            max_calls: 50,
+            cached_builds: 2,
+            quick: true,
+        }
+    }
+}
+
+/// Whether a module is a baseline, one of the policy modules, or a variant of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `sdk-hello` or `passthrough`.
+    Baseline,
+    /// One of the shipped policy modules, with the benchmark's params.
+    Policy,
+    /// A policy module with other params (e.g. a `secret`): shown, not held to the goals.
+    Variant,
+}
+
+/// A module under test: its wasm and its params.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// Name in the tables.
+    pub name: &'static str,
+    /// The crate that builds it.
+    pub crate_name: &'static str,
+    /// Params given to `init`.
+    pub params: Vec<(&'static str, &'static str)>,
+    pub role: Role,
+    /// The built `.wasm`.
+    pub wasm: Vec<u8>,
+}
+
+/// Name of the SDK baseline.
+pub const SDK_HELLO: &str = "sdk-hello";
+/// Name of the floor baseline.
+pub const PASSTHROUGH: &str = "passthrough";
+
+/// The modules, with the benchmark's params. `with_secret` adds origin-tag with a `secret`
+/// (tags sealed with a MAC) as a variant.
+pub fn subject_specs(with_secret: bool) -> Vec<(&'static str, &'static str, Role, Vec<(&'static str, &'static str)>)> {
+    let mirror = vec![("cluster", CLUSTER), ("mirror_of", UPSTREAM), ("mode", "audit")];
+    let mut v = vec![
+        (SDK_HELLO, "sdk-hello", Role::Baseline, vec![]),
+        (PASSTHROUGH, "passthrough", Role::Baseline, vec![]),
+        ("origin-tag", "origin-tag", Role::Policy, vec![("cluster", CLUSTER)]),
+        ("loop-guard", "loop-guard", Role::Policy, vec![("cluster", CLUSTER)]),
+        ("mirror-guard", "mirror-guard", Role::Policy, mirror.clone()),
+        ("origin-strip", "origin-strip", Role::Policy, vec![]),
+        ("mirror-policy", "mirror-policy", Role::Policy, mirror),
+    ];
+    if with_secret {
+        v.push((
+            "origin-tag+secret",
+            "origin-tag",
+            Role::Variant,
+            vec![("cluster", CLUSTER), ("secret", SECRET)],
+        ));
+    }
+    v
+}
+
+/// The modules, built (once per process, with the `wasm` profile) by the `integration` crate.
+pub fn subjects(with_secret: bool) -> Vec<Subject> {
+    subject_specs(with_secret)
+        .into_iter()
+        .map(|(name, crate_name, role, params)| Subject {
+            name,
+            crate_name,
+            params,
+            role,
+            wasm: integration::wasm(crate_name),
+        })
+        .collect()
+}

@@ -27,6 +27,7 @@ pub mod engine;
 pub mod error;
 pub mod input;
 pub mod report;
+pub mod simulate;
 pub mod tag;
 
 pub use chain::{

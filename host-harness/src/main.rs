@@ -60,6 +60,9 @@ enum Command {
     /// Tell a short story on the built policy modules: tag on edge, mirror to home, local
     /// write refused, duplicate and loop stopped
     Demo(DemoArgs),
+    /// Simulate clusters, links, producers and faults on the real modules and check that no
+    /// record loops, is lost or is stored twice
+    Simulate(Box<host_harness::simulate::cli::SimulateArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -244,6 +247,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test(*args),
         Command::Inspect(args) => inspect(args),
         Command::Demo(args) => demo(args),
+        Command::Simulate(args) => host_harness::simulate::cli::run(*args),
     };
     ExitCode::from(code)
 }

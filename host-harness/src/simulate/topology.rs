@@ -535,7 +535,13 @@ impl Topology {
                 ))
             })
         };
-        let node_of = |cluster: usize, topic: &str, what: &str| -> Result<usize, TopologyError> {
+        fn node_of(
+            clusters: &[Cluster],
+            nodes: &[Node],
+            cluster: usize,
+            topic: &str,
+            what: &str,
+        ) -> Result<usize, TopologyError> {
             clusters[cluster]
                 .nodes
                 .iter()
@@ -547,7 +553,7 @@ impl Topology {
                         clusters[cluster].id
                     ))
                 })
-        };
+        }
 
         // Links.
         let mut links: Vec<Link> = Vec::new();
@@ -560,8 +566,14 @@ impl Topology {
                     "{what}: a link joins two clusters; `from` and `to` are the same"
                 ));
             }
-            let src = node_of(from, &l.topic, &what)?;
-            let dst = node_of(to, l.to_topic.as_deref().unwrap_or(&l.topic), &what)?;
+            let src = node_of(&clusters, &nodes, from, &l.topic, &what)?;
+            let dst = node_of(
+                &clusters,
+                &nodes,
+                to,
+                l.to_topic.as_deref().unwrap_or(&l.topic),
+                &what,
+            )?;
             if links.iter().any(|o| o.src == src && o.dst == dst) {
                 return err(format!("{what}: the same link is listed twice"));
             }
@@ -632,7 +644,7 @@ impl Topology {
         for (i, p) in file.producers.iter().enumerate() {
             let what = format!("producer #{} ({}/{})", i + 1, p.cluster, p.topic);
             let cluster = cluster_of(&p.cluster, &what)?;
-            let node = node_of(cluster, &p.topic, &what)?;
+            let node = node_of(&clusters, &nodes, cluster, &p.topic, &what)?;
             let n = counter.entry(node).or_default();
             *n += 1;
             let name = p

@@ -20,11 +20,8 @@
 //! version 1, many are valid tags (some sealed), truncations and bit flips of
 //! valid tags, or bodies with hand-picked bad fields, so that every error occurs.
 //!
-//! One difference between platforms is documented in docs/FORMAT.md §4: the
-//! decoder reads lengths (the path count, the cluster id lengths) as a `usize`,
-//! so a length varint that does not fit in 32 bits is `Malformed` for the
-//! 32-bit (wasm) decoder while this 64-bit one may read on and say `Truncated`.
-//! A line where that happens carries `"wasm32"` with the 32-bit result.
+//! The decoder reads lengths as 32-bit varints on every platform (docs/FORMAT.md
+//! §4), so this native run's answers are the wasm package's answers.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -339,46 +336,6 @@ fn short_varint(bytes: &[u8]) -> Option<(u64, usize)> {
     None
 }
 
-/// What the 32-bit decoder says about `input` when it differs from this
-/// (64-bit) one: the decoder walks the same bytes on both up to the first
-/// length varint that overflows a 32-bit `usize`, where the 32-bit one stops
-/// with `Malformed`. Before that, a path count over 16 is refused as
-/// `PathTooLong` on both (it is read as a u64 first).
-fn wasm32_difference(input: &[u8]) -> Option<EnvelopeError> {
-    let body = input
-        .strip_prefix(MAGIC.as_slice())?
-        .strip_prefix(&[VERSION])?;
-    let count_at = body.get(2..)?;
-    if overflows_u32(count_at) {
-        let mut v = 0u64;
-        for (i, &b) in count_at.iter().take(10).enumerate() {
-            v |= u64::from(b & 0x7F).checked_shl(7 * i as u32).unwrap_or(0);
-            if b & 0x80 == 0 {
-                return (v <= MAX_PATH as u64).then_some(EnvelopeError::Malformed);
-            }
-        }
-        return Some(EnvelopeError::Malformed);
-    }
-    let (count, n) = short_varint(count_at)?;
-    if count > MAX_PATH as u64 {
-        return None;
-    }
-    let mut pos = 2 + n;
-    for _ in 0..count {
-        let rest = body.get(pos..)?;
-        if overflows_u32(rest) {
-            return Some(EnvelopeError::Malformed);
-        }
-        let (len, n) = short_varint(rest)?;
-        let start = pos + n;
-        let end = start.checked_add(usize::try_from(len).ok()?)?;
-        // Past the end: Truncated on both. Not UTF-8: Malformed on both.
-        std::str::from_utf8(body.get(start..end)?).ok()?;
-        pos = end;
-    }
-    None
-}
-
 /// Minimal JSON string quoting (everything written here is ASCII).
 fn q(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -469,18 +426,6 @@ fn decode_line(bytes: &[u8], tally: &mut Tally) -> String {
         Err(e) => {
             tally.add(error_name(e));
             let _ = write!(line, ",\"expect\":\"error\",{}", error_fields(e));
-            if let Some(w) = wasm32_difference(bytes) {
-                // docs/FORMAT.md §4: both reject, in different words.
-                assert!(
-                    matches!(e, EnvelopeError::Truncated | EnvelopeError::Malformed),
-                    "{}: {e:?} natively, {w:?} on wasm32",
-                    hex(bytes)
-                );
-                if w != e {
-                    tally.add("wasm32 differs");
-                    let _ = write!(line, ",\"wasm32\":{{{}}}", error_fields(w));
-                }
-            }
         }
     }
     line.push('}');

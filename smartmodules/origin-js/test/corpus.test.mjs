@@ -38,9 +38,7 @@ function decodeDiffs(line) {
     const got = v.error ? v.error.name : v.value === true ? 'ok' : String(v.value);
     if (got !== line.verify) diffs.push(`verify: got ${got}, want ${line.verify}`);
   } else {
-    // docs/FORMAT.md §4: a length that does not fit in 32 bits reads differently
-    // on the 32-bit (wasm) decoder; the corpus says what that one answers.
-    const want = line.wasm32 ?? line;
+    const want = line;
     for (const [what, r] of [['decode', d], ['strip', s], ['verify', v]]) {
       const e = r.error;
       if (!e) {
@@ -63,9 +61,8 @@ test(`corpus: all random byte strings decode as in Rust`, (t) => {
   for (const line of decodes) {
     const diffs = decodeDiffs(line);
     if (diffs.length) failures.push(`${line.hex}:\n    ${diffs.join('\n    ')}`);
-    const kind = line.expect === 'error' ? (line.wasm32 ?? line).error : line.expect;
+    const kind = line.expect === 'error' ? line.error : line.expect;
     tally[kind] = (tally[kind] ?? 0) + 1;
-    if (line.wasm32) tally['(32-bit reading)'] = (tally['(32-bit reading)'] ?? 0) + 1;
     if (line.verify) tally[`verify ${line.verify}`] = (tally[`verify ${line.verify}`] ?? 0) + 1;
   }
   t.diagnostic(`${decodes.length} inputs (seed ${meta.seed}): ${JSON.stringify(tally)}`);

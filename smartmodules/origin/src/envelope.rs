@@ -373,6 +373,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, EnvelopeError> {
             return Err(EnvelopeError::PathTooLong);
         }
     }
+    check_lengths(body)?;
     let (wire, payload) = postcard::take_from_bytes::<Wire<'_>>(body).map_err(|e| match e {
         postcard::Error::DeserializeUnexpectedEnd => EnvelopeError::Truncated,
         _ => EnvelopeError::Malformed,
@@ -387,6 +388,41 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, EnvelopeError> {
     }
     envelope.check()?;
     Ok(Decoded::Tagged { envelope, payload })
+}
+
+/// Walks the path's count and id lengths before postcard does, so that the answer does not
+/// depend on the width of `usize`: a count or length varint longer than 5 bytes or above
+/// `u32::MAX` is `Malformed` everywhere (a 32-bit postcard refuses it, a 64-bit one would read
+/// on and report the input short), one that runs past the end is `Truncated`, and an id that
+/// is not UTF-8 is `Malformed`, in field order.
+fn check_lengths(body: &[u8]) -> Result<(), EnvelopeError> {
+    let mut pos = 2; // flags, hops
+    if body.len() < pos {
+        return Err(EnvelopeError::Truncated);
+    }
+    let count = varint32(body, &mut pos)?;
+    for _ in 0..count.min(MAX_PATH as u32) {
+        let len = varint32(body, &mut pos)? as usize;
+        let id = body.get(pos..pos.saturating_add(len)).ok_or(EnvelopeError::Truncated)?;
+        // Field order decides which problem is reported, as in postcard's own pass.
+        core::str::from_utf8(id).map_err(|_| EnvelopeError::Malformed)?;
+        pos += len;
+    }
+    Ok(())
+}
+
+/// A length varint as a 32-bit decoder reads it.
+fn varint32(bytes: &[u8], pos: &mut usize) -> Result<u32, EnvelopeError> {
+    let mut value = 0u64;
+    for i in 0..5 {
+        let b = *bytes.get(*pos).ok_or(EnvelopeError::Truncated)?;
+        *pos += 1;
+        value |= u64::from(b & 0x7F) << (7 * i);
+        if b & 0x80 == 0 {
+            return u32::try_from(value).map_err(|_| EnvelopeError::Malformed);
+        }
+    }
+    Err(EnvelopeError::Malformed)
 }
 
 /// `envelope` encoded, followed by `payload`: a complete tagged carrier.
