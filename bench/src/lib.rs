@@ -69,7 +69,7 @@ impl Config {
     /// A tiny configuration that runs in seconds, even in a debug build.
     pub fn quick() -> Self {
         Self {
-            reps: 2,
+            reps: 3,
             batch_sizes: vec![1, 100],
             value_sizes: vec![64],
             max_batch_bytes: 32 << 20,
@@ -106,26 +106,62 @@ pub struct Subject {
     pub wasm: Vec<u8>,
 }
 
+impl Subject {
+    /// Whether it runs with a `secret`: its tagged inputs must then be sealed with it.
+    pub fn sealed(&self) -> bool {
+        self.params.iter().any(|(k, _)| *k == "secret")
+    }
+}
+
 /// Name of the SDK baseline.
 pub const SDK_HELLO: &str = "sdk-hello";
 /// Name of the floor baseline.
 pub const PASSTHROUGH: &str = "passthrough";
 
+/// A module to measure, before its wasm is built: name, crate, role and params.
+#[derive(Debug, Clone)]
+pub struct SubjectSpec {
+    pub name: &'static str,
+    pub crate_name: &'static str,
+    pub role: Role,
+    pub params: Vec<(&'static str, &'static str)>,
+}
+
 /// The modules, with the benchmark's params. `with_secret` adds origin-tag with a `secret`
 /// (tags sealed with a MAC) as a variant.
-pub fn subject_specs(with_secret: bool) -> Vec<(&'static str, &'static str, Role, Vec<(&'static str, &'static str)>)> {
-    let mirror = vec![("cluster", CLUSTER), ("mirror_of", UPSTREAM), ("mode", "audit")];
+pub fn subject_specs(with_secret: bool) -> Vec<SubjectSpec> {
+    let spec = |name, crate_name, role, params| SubjectSpec {
+        name,
+        crate_name,
+        role,
+        params,
+    };
+    let mirror = vec![
+        ("cluster", CLUSTER),
+        ("mirror_of", UPSTREAM),
+        ("mode", "audit"),
+    ];
     let mut v = vec![
-        (SDK_HELLO, "sdk-hello", Role::Baseline, vec![]),
-        (PASSTHROUGH, "passthrough", Role::Baseline, vec![]),
-        ("origin-tag", "origin-tag", Role::Policy, vec![("cluster", CLUSTER)]),
-        ("loop-guard", "loop-guard", Role::Policy, vec![("cluster", CLUSTER)]),
-        ("mirror-guard", "mirror-guard", Role::Policy, mirror.clone()),
-        ("origin-strip", "origin-strip", Role::Policy, vec![]),
-        ("mirror-policy", "mirror-policy", Role::Policy, mirror),
+        spec(SDK_HELLO, "sdk-hello", Role::Baseline, vec![]),
+        spec(PASSTHROUGH, "passthrough", Role::Baseline, vec![]),
+        spec(
+            "origin-tag",
+            "origin-tag",
+            Role::Policy,
+            vec![("cluster", CLUSTER)],
+        ),
+        spec(
+            "loop-guard",
+            "loop-guard",
+            Role::Policy,
+            vec![("cluster", CLUSTER)],
+        ),
+        spec("mirror-guard", "mirror-guard", Role::Policy, mirror.clone()),
+        spec("origin-strip", "origin-strip", Role::Policy, vec![]),
+        spec("mirror-policy", "mirror-policy", Role::Policy, mirror),
     ];
     if with_secret {
-        v.push((
+        v.push(spec(
             "origin-tag+secret",
             "origin-tag",
             Role::Variant,
@@ -139,12 +175,12 @@ pub fn subject_specs(with_secret: bool) -> Vec<(&'static str, &'static str, Role
 pub fn subjects(with_secret: bool) -> Vec<Subject> {
     subject_specs(with_secret)
         .into_iter()
-        .map(|(name, crate_name, role, params)| Subject {
-            name,
-            crate_name,
-            params,
-            role,
-            wasm: integration::wasm(crate_name),
+        .map(|s| Subject {
+            name: s.name,
+            crate_name: s.crate_name,
+            params: s.params,
+            role: s.role,
+            wasm: integration::wasm(s.crate_name),
         })
         .collect()
 }

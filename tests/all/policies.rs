@@ -885,6 +885,31 @@ mod dedup {
         );
     }
 
+    /// Regression: the window once remembered the good records of a refused batch, so a
+    /// producer that sent them again lost them.
+    #[test]
+    fn records_of_a_refused_batch_are_accepted_when_sent_again() {
+        let mut c = chain(
+            "mirror-policy",
+            &[
+                ("cluster", "home"),
+                ("mirror_of", "edge-1"),
+                ("dedup", "100"),
+            ],
+        );
+        let mirrored = tagged(&["edge-1"], b"x", None);
+        let (_, err) = run(
+            &mut c,
+            vec![record(None, &mirrored, 0, 0), record(None, b"local", 1, 0)],
+        );
+        assert!(err.is_some(), "the batch is refused");
+        let (out, err) = run(&mut c, vec![record(None, &mirrored, 0, 0)]);
+        assert!(err.is_none());
+        assert_eq!(out.len(), 1, "sent again alone, it is stored");
+        let (out, _) = run(&mut c, vec![record(None, &mirrored, 0, 0)]);
+        assert!(out.is_empty(), "and only then is a third copy a duplicate");
+    }
+
     #[test]
     fn without_dedup_nothing_is_dropped_as_a_duplicate() {
         let mut c = chain("mirror-policy", &[("cluster", "home"), ("count", "100")]);

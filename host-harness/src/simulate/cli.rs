@@ -70,7 +70,12 @@ pub struct SimulateArgs {
     pub random: bool,
 
     /// With --random: the seeds to run, `A..B` (B excluded), `A..=B` or `N`
-    #[arg(long, value_name = "A..B", requires = "random", conflicts_with = "seed")]
+    #[arg(
+        long,
+        value_name = "A..B",
+        requires = "random",
+        conflicts_with = "seed"
+    )]
     pub seeds: Option<String>,
 
     /// With --random and one seed: print the generated topology file and stop
@@ -146,7 +151,8 @@ fn progress_bar(len: u64, what: &str) -> Option<indicatif::ProgressBar> {
 
 /// Runs `harness simulate` and gives the exit code.
 pub fn run(args: SimulateArgs) -> u8 {
-    let resolver = ModuleResolver::new(args.modules_dir.clone().unwrap_or_else(default_modules_dir));
+    let resolver =
+        ModuleResolver::new(args.modules_dir.clone().unwrap_or_else(default_modules_dir));
     let engine = match Engine::shared() {
         Ok(e) => e,
         Err(e) => return fail(EXIT_OTHER, e),
@@ -318,10 +324,7 @@ fn many(
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let failed_seeds: Vec<u64> = failures
-        .iter()
-        .filter_map(|f| f["seed"].as_u64())
-        .collect();
+    let failed_seeds: Vec<u64> = failures.iter().filter_map(|f| f["seed"].as_u64()).collect();
     println!(
         "random topologies, seeds {}..{}: {} run(s), {} passed, {} failed; {records} records \
          produced, {checked} checks, {:.1} s",
@@ -343,7 +346,10 @@ fn many(
             "failed": failures,
             "records_produced": records,
         });
-        if let Err(e) = write_file(p, &(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n")) {
+        if let Err(e) = write_file(
+            p,
+            &(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"),
+        ) {
             return fail(EXIT_OTHER, e);
         }
     }

@@ -26,7 +26,13 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
 
 /// A carrier holding a tag that claims `claim` as origin (path `[claim]`), followed by
 /// `payload`; sealed with `secret` when given.
-pub fn tag(claim: &str, timestamp: i64, id: [u8; 8], secret: Option<&[u8]>, payload: &[u8]) -> Vec<u8> {
+pub fn tag(
+    claim: &str,
+    timestamp: i64,
+    id: [u8; 8],
+    secret: Option<&[u8]>,
+    payload: &[u8],
+) -> Vec<u8> {
     let Ok(envelope) = origin::Envelope::new_origin(claim, timestamp, id) else {
         // The topology checks `claim`; an invalid one still makes a (malformed) forgery.
         let mut v = origin::MAGIC.to_vec();

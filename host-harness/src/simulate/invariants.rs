@@ -16,6 +16,8 @@ pub struct Invariant {
     pub name: &'static str,
     /// What it checks, in a sentence.
     pub checks: &'static str,
+    /// What `checked` counts.
+    pub unit: &'static str,
     /// False when the topology has nothing to check (e.g. no mirror topic): it holds.
     pub applies: bool,
     /// How many things were checked (records, deliveries, writes).
@@ -29,10 +31,11 @@ pub struct Invariant {
 }
 
 impl Invariant {
-    fn new(name: &'static str, checks: &'static str) -> Self {
+    fn new(name: &'static str, checks: &'static str, unit: &'static str) -> Self {
         Self {
             name,
             checks,
+            unit,
             applies: true,
             checked: 0,
             violations: 0,
@@ -76,6 +79,7 @@ fn no_loop(sim: &Simulation<'_>) -> Invariant {
     let mut inv = Invariant::new(
         "no-loop",
         "no stored record passed through a cluster twice, and the run came to rest",
+        "stored records",
     );
     for (n, node) in topo.nodes.iter().enumerate() {
         for st in sim.log(n) {
@@ -104,9 +108,9 @@ fn no_loop(sim: &Simulation<'_>) -> Invariant {
     if !sim.settled {
         inv.violation(|| {
             format!(
-                "records were still moving after {} ms of simulated time ({} events): the \
-                 topology did not come to rest (records circulating without a loop check?)",
-                topo.max_time_ms, sim.events
+                "the run did not come to rest ({} events): {}",
+                sim.events,
+                sim.stopped.as_deref().unwrap_or("stopped early"),
             )
         });
     }
@@ -118,6 +122,7 @@ fn no_duplicate(sim: &Simulation<'_>) -> Invariant {
     let mut inv = Invariant::new(
         "no-duplicate",
         "no topic stored the same record (origin + record id) twice",
+        "distinct records per topic",
     );
     for (n, node) in topo.nodes.iter().enumerate() {
         let log = sim.log(n);
@@ -135,24 +140,34 @@ fn no_duplicate(sim: &Simulation<'_>) -> Invariant {
             let offsets = &seen[id];
             if offsets.len() > 1 {
                 inv.violation(|| {
-                    let paths: Vec<String> = offsets
+                    let mut copies: Vec<String> = offsets
                         .iter()
+                        .take(3)
                         .map(|&o| {
                             let st = &log[o];
                             let how = match st.via {
                                 Via::Producer(p) => format!("producer {}", topo.producers[p].name),
                                 Via::Link(l) => format!("link {}", topo.links[l].name),
                             };
-                            format!("offset {o} via {how}, path {}", st.path.join(" > "))
+                            if st.path.is_empty() {
+                                format!("offset {o} via {how}, untagged")
+                            } else {
+                                format!("offset {o} via {how}, path {}", st.path.join(" > "))
+                            }
                         })
                         .collect();
+                    if offsets.len() > 3 {
+                        copies.push(format!("{} more", offsets.len() - 3));
+                    }
+                    let trace = match id {
+                        Identity::Untagged(_) => String::new(),
+                        Identity::Tag { .. } => trace_text(sim, log[offsets[0]].trace),
+                    };
                     format!(
-                        "{}: record {}{} stored {} times ({})",
+                        "{}: record {id}{trace} stored {} times ({})",
                         node.label(),
-                        id,
-                        trace_text(sim, log[offsets[0]].trace),
                         offsets.len(),
-                        paths.join("; ")
+                        copies.join("; ")
                     )
                 });
             }
@@ -207,15 +222,7 @@ pub fn reachable(topo: &Topology, start: usize, origin: &str) -> (BTreeMap<usize
             visited[l.to] = false;
         }
     }
-    walk(
-        topo,
-        start,
-        0,
-        origin,
-        &mut visited,
-        &mut best,
-        &mut budget,
-    );
+    walk(topo, start, 0, origin, &mut visited, &mut best, &mut budget);
     (best, budget == 0)
 }
 
@@ -225,6 +232,7 @@ fn no_loss(sim: &Simulation<'_>) -> Invariant {
         "no-loss",
         "every record a producer's write stored reached every topic the links make reachable \
          within max_hops",
+        "expected arrivals (record x reachable topic)",
     );
     let traces: Vec<HashSet<usize>> = (0..topo.nodes.len())
         .map(|n| sim.log(n).iter().filter_map(|s| s.trace).collect())
@@ -280,6 +288,7 @@ fn mirror_protection(sim: &Simulation<'_>) -> Invariant {
         "mirror-protection",
         "every local write to a mirror topic was refused (reject mode and native mirrors), \
          dropped (drop mode) or flagged (audit mode), and every mirror write was accepted",
+        "writes to mirror topics",
     );
     inv.applies = topo.nodes.iter().any(|n| n.is_mirror());
     for p in &sim.produced {
@@ -344,6 +353,7 @@ fn native_alignment(sim: &Simulation<'_>) -> Invariant {
         "native-mirror-alignment",
         "every native mirror's target stored exactly what its source stored, in the same order, \
          dropping nothing",
+        "mirrored records",
     );
     inv.applies = topo.links.iter().any(|l| l.kind == LinkKind::NativeMirror);
     let c = &sim.checks;
@@ -365,9 +375,10 @@ fn native_alignment(sim: &Simulation<'_>) -> Invariant {
             let same = expected.is_some_and(|e| {
                 copy.source_offset == Some(k)
                     && match (&e.identity, &copy.identity) {
-                        (Identity::Tag { origin: a, id: x }, Identity::Tag { origin: b, id: y }) => {
-                            a == b && x == y
-                        }
+                        (
+                            Identity::Tag { origin: a, id: x },
+                            Identity::Tag { origin: b, id: y },
+                        ) => a == b && x == y,
                         (a, b) => a == b,
                     }
             });
@@ -410,6 +421,7 @@ fn forged_refused(sim: &Simulation<'_>) -> Invariant {
         "forged-tags-refused",
         "every write of a forged tag to a topic whose write path verifies tags (secret) was \
          refused",
+        "forged writes",
     );
     inv.applies = sim.produced.iter().any(|p| p.forged);
     let mut unverified = 0;

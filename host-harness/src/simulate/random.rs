@@ -13,7 +13,7 @@ pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x5EED_0F_70B0_1061)
+        Rng(seed ^ 0x005E_ED0F_70B0_1061)
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -219,7 +219,7 @@ pub fn topology(seed: u64) -> TopologyFile {
                 topic: MIRROR_TOPIC.into(),
                 kind: LinkKind::NativeMirror,
                 latency_ms: Some(rng.range(1, 10)),
-                batch: Some(rng.range(1, 4) as usize),
+                batch: Some(rng.range(1, 3) as usize),
                 ..Default::default()
             });
         }
@@ -247,7 +247,11 @@ pub fn topology(seed: u64) -> TopologyFile {
         producers.push(ProducerDef {
             cluster: id.clone(),
             topic: TOPIC.into(),
-            records: if local { rng.range(1, 3) } else { rng.range(2, 6) },
+            records: if local {
+                rng.range(1, 3)
+            } else {
+                rng.range(2, 6)
+            },
             size: Some(SizeDef::Range([8, rng.range(8, 64) as usize])),
             rate: Some(rng.range(50, 500) as f64),
             start_ms: Some(rng.below(50)),
@@ -262,9 +266,9 @@ pub fn topology(seed: u64) -> TopologyFile {
             producers.push(ProducerDef {
                 cluster: ids[e].clone(),
                 topic: MIRROR_TOPIC.into(),
-                records: rng.range(2, 5),
+                records: rng.range(2, 8),
                 size: Some(SizeDef::Fixed(16)),
-                rate: Some(200.0),
+                rate: Some(rng.range(200, 1000) as f64),
                 batch: Some(rng.range(1, 2) as usize),
                 ..Default::default()
             });
@@ -317,6 +321,22 @@ pub fn topology(seed: u64) -> TopologyFile {
                     jitter_ms: rng.range(5, 40),
                 });
             }
+        }
+    }
+
+    // Native mirrors resynchronise when their batches overtake each other.
+    if let Some((hub, edges_of_star)) = &star {
+        if rng.chance(75) {
+            let e = edges_of_star[rng.below(edges_of_star.len() as u64) as usize];
+            let from_ms = rng.below(30);
+            faults.push(FaultDef::Reorder {
+                link: names[edges.len() + edges_of_star.iter().position(|&x| x == e).unwrap_or(0)]
+                    .clone(),
+                from_ms,
+                until_ms: from_ms + rng.range(40, 200),
+                jitter_ms: rng.range(10, 40),
+            });
+            debug_assert!(names[edges.len()].contains(&ids[*hub]));
         }
     }
 

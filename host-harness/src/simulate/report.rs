@@ -42,6 +42,9 @@ pub struct Report {
     pub passed: bool,
     /// Whether every record came to rest before `max_time_ms`.
     pub settled: bool,
+    /// Why the run stopped before records came to rest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
     pub simulated_ms: u64,
     pub events: u64,
     pub clusters: usize,
@@ -103,6 +106,7 @@ impl Report {
             seed: sim.seed,
             passed: invariants.iter().all(Invariant::holds),
             settled: sim.settled,
+            stopped: sim.stopped.clone(),
             simulated_ms: sim.now_ms(),
             events: sim.events,
             clusters: topo.clusters.len(),
@@ -143,17 +147,30 @@ impl Report {
             self.events,
             self.records_produced,
             if self.settled {
-                ", every record came to rest"
+                ", every record came to rest".to_string()
             } else {
-                ", STOPPED before records came to rest"
+                format!(
+                    ", STOPPED before records came to rest: {}",
+                    self.stopped.as_deref().unwrap_or("stopped early")
+                )
             }
         ));
         if !quiet {
             out.push('\n');
             out.push_str(&table(
                 &[
-                    "cluster", "topic", "produced", "stored", "refused", "loop", "duplicate",
-                    "local", "other", "received", "forwarded", "role",
+                    "cluster",
+                    "topic",
+                    "produced",
+                    "stored",
+                    "refused",
+                    "loop",
+                    "duplicate",
+                    "local",
+                    "other",
+                    "received",
+                    "forwarded",
+                    "role",
                 ],
                 &self
                     .nodes
@@ -184,8 +201,18 @@ impl Report {
                 out.push('\n');
                 out.push_str(&table(
                     &[
-                        "link", "kind", "topic", "fetched", "re-sent", "lost", "delivered",
-                        "stored", "loop", "duplicate", "refused", "resyncs",
+                        "link",
+                        "kind",
+                        "topic",
+                        "fetched",
+                        "re-sent",
+                        "lost",
+                        "delivered",
+                        "stored",
+                        "loop",
+                        "duplicate",
+                        "refused",
+                        "resyncs",
                     ],
                     &self
                         .links
@@ -221,8 +248,13 @@ impl Report {
                 }
             }
         }
-        out.push_str("\ninvariants:\n");
-        let width = self.invariants.iter().map(|i| i.name.len()).max().unwrap_or(0);
+        out.push_str("\ninvariants (harness simulate --help says what each checks):\n");
+        let width = self
+            .invariants
+            .iter()
+            .map(|i| i.name.len())
+            .max()
+            .unwrap_or(0);
         for inv in &self.invariants {
             let verdict = match (inv.holds(), inv.applies) {
                 (false, _) => "FAIL",
@@ -230,16 +262,24 @@ impl Report {
                 (true, false) => "n/a ",
             };
             let detail = if !inv.applies {
-                "nothing to check in this topology".to_string()
+                format!(
+                    "nothing to check in this topology (no {})",
+                    match inv.name {
+                        "mirror-protection" => "mirror topic",
+                        "native-mirror-alignment" => "native mirror",
+                        "forged-tags-refused" => "forging producer",
+                        _ => "input",
+                    }
+                )
             } else if inv.holds() {
-                format!("{} checked", inv.checked)
+                format!("{} {}", inv.checked, inv.unit)
             } else {
-                format!("{} violation(s) in {} checked", inv.violations, inv.checked)
+                format!(
+                    "{} violation(s) in {} {}",
+                    inv.violations, inv.checked, inv.unit
+                )
             };
-            out.push_str(&format!(
-                "  {verdict} {:width$}  {detail}: {}\n",
-                inv.name, inv.checks
-            ));
+            out.push_str(&format!("  {verdict} {:width$}  {detail}\n", inv.name));
             for e in &inv.examples {
                 out.push_str(&format!("         - {e}\n"));
             }
@@ -268,10 +308,8 @@ impl Report {
     }
 }
 
-/// A text table: the first two columns left-aligned, the others right-aligned (the last
-/// left-aligned).
+/// A text table: names left-aligned, numbers right-aligned.
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let cols = header.len();
     let mut width: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
@@ -282,7 +320,7 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         let mut s = String::from(" ");
         for (i, c) in cells.iter().enumerate() {
             let w = width[i];
-            if i < 2 || i == cols - 1 {
+            if matches!(header[i], "cluster" | "topic" | "role" | "link" | "kind") {
                 s.push_str(&format!(" {c:<w$}"));
             } else {
                 s.push_str(&format!(" {c:>w$}"));

@@ -103,7 +103,10 @@ impl std::fmt::Display for DropReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteResult {
     /// Stored as `count` records from `offset` (1 for this project's modules).
-    Stored { offset: usize, count: usize },
+    Stored {
+        offset: usize,
+        count: usize,
+    },
     Dropped(DropReason),
     /// The write was refused (a module's runtime error, or the platform's refusal).
     Refused(String),
@@ -304,7 +307,11 @@ pub struct Simulation<'t> {
     pub fault_log: Vec<String>,
     /// Whether every record came to rest before `max_time_ms`.
     pub settled: bool,
+    /// Why the run stopped before records came to rest.
+    pub stopped: Option<String>,
     pub events: u64,
+    /// Records stored on all topics.
+    stored_total: u64,
     scratch: Vec<u8>,
 }
 
@@ -424,7 +431,9 @@ impl<'t> Simulation<'t> {
             checks: MirrorChecks::default(),
             fault_log: Vec::new(),
             settled: false,
+            stopped: None,
             events: 0,
+            stored_total: 0,
             scratch: Vec::new(),
         };
         for (i, p) in topology.producers.iter().enumerate() {
@@ -482,16 +491,33 @@ impl<'t> Simulation<'t> {
             .max()
             .unwrap_or(0);
         let total = self.total_records();
+        // Each record stored once on every topic, four times over: more means records
+        // circulate (a cycle without loop checks would otherwise run until max_time_ms).
+        let max_stored = total
+            .saturating_mul(self.topology.nodes.len() as u64)
+            .saturating_mul(4)
+            .saturating_add(1000);
         while let Some(((at, _), event)) = self.queue.pop_first() {
             if at > self.topology.max_time_ms {
                 self.now = self.topology.max_time_ms;
-                self.settled = false;
-                return Ok(());
+                self.stopped = Some(format!(
+                    "records were still moving after {} ms of simulated time (max_time_ms)",
+                    self.topology.max_time_ms
+                ));
+                break;
+            }
+            if self.stored_total > max_stored {
+                self.stopped = Some(format!(
+                    "the topics stored {} records at {} ms, more than 4 times every produced \
+                     record on every topic: records circulate",
+                    self.stored_total, self.now
+                ));
+                break;
             }
             self.now = at;
             self.events += 1;
             self.handle(event)?;
-            if self.events % 512 == 0 {
+            if self.events & 511 == 0 {
                 progress(Progress {
                     produced: self.produced.len() as u64,
                     total,
@@ -607,10 +633,12 @@ impl<'t> Simulation<'t> {
             if let Some(chain) = &mut chain {
                 let records: Vec<Record> =
                     self.nodes[n].log.iter().map(|s| s.record.clone()).collect();
-                let modules = chain.look_back(&records, now_abs).map_err(|source| SimError {
-                    context: format!("look_back of {} after a restart", node.label()),
-                    source,
-                })?;
+                let modules = chain
+                    .look_back(&records, now_abs)
+                    .map_err(|source| SimError {
+                        context: format!("look_back of {} after a restart", node.label()),
+                        source,
+                    })?;
                 if !modules.is_empty() {
                     let window: Vec<usize> = chain
                         .modules()
@@ -690,7 +718,8 @@ impl<'t> Simulation<'t> {
                 let mut records: Vec<Record> = self.nodes[l.src].log[start..end]
                     .iter()
                     .map(|st| {
-                        let mut r = Record::new(RecordData::from(st.record.value.as_ref().to_vec()));
+                        let mut r =
+                            Record::new(RecordData::from(st.record.value.as_ref().to_vec()));
                         r.key = st.record.key.clone();
                         if l.kind == LinkKind::NativeMirror {
                             // Mirror sync keeps the records' timestamps.
@@ -912,7 +941,10 @@ impl<'t> Simulation<'t> {
                         Carrier::Value => (key, forge::tag(claim, now_abs, id, secret, &payload)),
                         Carrier::Key => {
                             let k = key.unwrap_or_default();
-                            (Some(forge::tag(claim, now_abs, id, secret, &k)), payload.clone())
+                            (
+                                Some(forge::tag(claim, now_abs, id, secret, &k)),
+                                payload.clone(),
+                            )
                         }
                     }
                 }
@@ -967,9 +999,10 @@ impl<'t> Simulation<'t> {
         let topo_node = &self.topology.nodes[node];
         if topo_node.native_target && matches!(via, Via::Producer(_)) {
             self.nodes[node].stats.refused += n as u64;
-            let hint = "produce from home is not allowed (the platform refuses producer writes to a \
+            let hint =
+                "produce from home is not allowed (the platform refuses producer writes to a \
                         native mirror's target)"
-                .to_string();
+                    .to_string();
             return vec![WriteResult::Refused(hint); n];
         }
         let base_offset = self.nodes[node].log.len() as i64;
@@ -980,7 +1013,8 @@ impl<'t> Simulation<'t> {
                 .into_iter()
                 .enumerate()
                 .map(|(i, r)| {
-                    let offset = self.store(node, r, base_timestamp, via, source_offsets.map(|s| s[i]));
+                    let offset =
+                        self.store(node, r, base_timestamp, via, source_offsets.map(|s| s[i]));
                     WriteResult::Stored { offset, count: 1 }
                 })
                 .collect();
@@ -1122,6 +1156,7 @@ impl<'t> Simulation<'t> {
         };
         let state = &mut self.nodes[node];
         state.stats.stored += 1;
+        self.stored_total += 1;
         state.log.push(Stored {
             offset,
             record,

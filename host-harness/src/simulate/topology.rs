@@ -242,7 +242,11 @@ pub struct ProducerDef {
 pub enum FaultDef {
     /// The link is down from `at_ms` for `for_ms`: batches on their way are lost and, when it
     /// is back, it replays from its last committed offset.
-    LinkDown { link: String, at_ms: u64, for_ms: u64 },
+    LinkDown {
+        link: String,
+        at_ms: u64,
+        for_ms: u64,
+    },
     /// The cluster stops at `at_ms` and is back `for_ms` later: its modules are
     /// instantiated and initialised again, and the look-back of each topic's chain is fed
     /// with that topic's last stored records. Links to and from it resume from their last
@@ -504,16 +508,12 @@ impl Topology {
                     return err(format!("cluster {}: a topic has an empty name", c.id));
                 }
                 if mine.iter().any(|&n: &usize| nodes[n].topic == t.name) {
-                    return err(format!("cluster {}: topic {:?} is listed twice", c.id, t.name));
+                    return err(format!(
+                        "cluster {}: topic {:?} is listed twice",
+                        c.id, t.name
+                    ));
                 }
-                let node = build_node(
-                    ci,
-                    c,
-                    t,
-                    &chain_path,
-                    resolver,
-                    &mut warnings,
-                )?;
+                let node = build_node(ci, c, t, &chain_path, resolver, &mut warnings)?;
                 mine.push(nodes.len());
                 nodes.push(node);
             }
@@ -577,16 +577,23 @@ impl Topology {
             if links.iter().any(|o| o.src == src && o.dst == dst) {
                 return err(format!("{what}: the same link is listed twice"));
             }
-            let positive = |v: Option<u64>, default: u64, field: &str| {
-                match v {
-                    Some(0) => Err(TopologyError::new(format!("{what}: `{field}` must be at least 1"))),
-                    Some(v) => Ok(v),
-                    None => Ok(default),
-                }
+            let positive = |v: Option<u64>, default: u64, field: &str| match v {
+                Some(0) => Err(TopologyError::new(format!(
+                    "{what}: `{field}` must be at least 1"
+                ))),
+                Some(v) => Ok(v),
+                None => Ok(default),
             };
-            let batch = positive(l.batch.map(|b| b as u64), DEFAULT_LINK_BATCH as u64, "batch")? as usize;
-            let inflight =
-                positive(l.inflight.map(|b| b as u64), DEFAULT_INFLIGHT as u64, "inflight")? as usize;
+            let batch = positive(
+                l.batch.map(|b| b as u64),
+                DEFAULT_LINK_BATCH as u64,
+                "batch",
+            )? as usize;
+            let inflight = positive(
+                l.inflight.map(|b| b as u64),
+                DEFAULT_INFLIGHT as u64,
+                "inflight",
+            )? as usize;
             links.push(Link {
                 name: l.name.clone().unwrap_or_default(),
                 from,
@@ -608,7 +615,11 @@ impl Topology {
                 continue;
             }
             let (from, to) = (links[i].from, links[i].to);
-            let shared = links.iter().filter(|o| o.from == from && o.to == to).count() > 1;
+            let shared = links
+                .iter()
+                .filter(|o| o.from == from && o.to == to)
+                .count()
+                > 1;
             let base = format!("{}->{}", clusters[from].id, clusters[to].id);
             links[i].name = if shared {
                 format!("{base}:{}", nodes[links[i].src].topic)
@@ -652,7 +663,9 @@ impl Topology {
                 .clone()
                 .unwrap_or_else(|| format!("{}.{}.{}", p.cluster, p.topic, n));
             if name.is_empty() || name.contains(['#', ':']) {
-                return err(format!("{what}: name {name:?} is empty or holds '#' or ':'"));
+                return err(format!(
+                    "{what}: name {name:?} is empty or holds '#' or ':'"
+                ));
             }
             if producers.iter().any(|o| o.name == name) {
                 return err(format!("{what}: producer name {name:?} is used twice"));
@@ -665,7 +678,9 @@ impl Topology {
             }
             let rate = p.rate.unwrap_or(DEFAULT_RATE);
             if !(rate.is_finite() && rate > 0.0) {
-                return err(format!("{what}: `rate` must be a positive number of records per second"));
+                return err(format!(
+                    "{what}: `rate` must be a positive number of records per second"
+                ));
             }
             let batch = p.batch.unwrap_or(1);
             if batch == 0 {
@@ -706,7 +721,9 @@ impl Topology {
                 Some(claim)
             } else {
                 if p.claim.is_some() || p.forge_secret.is_some() {
-                    return err(format!("{what}: `claim` and `forge_secret` need `forge: true`"));
+                    return err(format!(
+                        "{what}: `claim` and `forge_secret` need `forge: true`"
+                    ));
                 }
                 None
             };
@@ -792,6 +809,21 @@ impl Topology {
             });
         }
 
+        for l in &links {
+            if let Some(g) = &nodes[l.dst].guard {
+                let from = &clusters[l.from].id;
+                if !g.mirror_of.iter().any(|m| m == from) {
+                    warnings.push(format!(
+                        "link {}: {} is a mirror of {} but {from} is not; the guard refuses (or \
+                         drops) every record it brings whose origin is not upstream",
+                        l.name,
+                        nodes[l.dst].label(),
+                        g.mirror_of.join(", ")
+                    ));
+                }
+            }
+        }
+
         // Tags must travel in the same place everywhere records go.
         for l in &links {
             let (a, b) = (&nodes[l.src], &nodes[l.dst]);
@@ -870,8 +902,9 @@ fn build_node(
             let mut doc = serde_yaml::Mapping::new();
             doc.insert(Value::from("transforms"), list.clone());
             let text = serde_yaml::to_string(&doc).unwrap_or_default();
-            let file = ChainFile::parse(&text, chain_path)
-                .map_err(|e| TopologyError::new(format!("{label}: {}", strip_path(&e.to_string()))))?;
+            let file = ChainFile::parse(&text, chain_path).map_err(|e| {
+                TopologyError::new(format!("{label}: {}", strip_path(&e.to_string())))
+            })?;
             for w in &file.warnings {
                 warnings.push(format!("{label}: {}", strip_path(w)));
             }

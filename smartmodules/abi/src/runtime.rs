@@ -80,6 +80,9 @@ pub trait SmartModule: Sized {
         record: &Record<'_, '_>,
         out: &mut Emit<'_, '_, '_, '_>,
     ) -> Result<(), String>;
+    /// The batch ended: `written` unless a record of it was refused, in which case the host
+    /// stores none of it.
+    fn end_batch(&mut self, _written: bool) {}
     /// Sees the records the host replays at start-up (the topic's last records).
     fn look_back(&mut self, _record: &Record<'_, '_>) -> Result<(), String> {
         Ok(())
@@ -169,7 +172,10 @@ pub fn run_transform<M: SmartModule>(
     for item in records {
         let raw = match item {
             Ok(raw) => raw,
-            Err(e) => return refuse(writer, &decode_hint("record", e), batch.base_offset, None),
+            Err(e) => {
+                module.end_batch(false);
+                return refuse(writer, &decode_hint("record", e), batch.base_offset, None);
+            }
         };
         let record = Record {
             raw: &raw,
@@ -181,9 +187,11 @@ pub fn run_transform<M: SmartModule>(
             record: &raw,
         };
         if let Err(hint) = module.process(&record, &mut emit) {
+            module.end_batch(false);
             return refuse(writer, &hint, record.offset(), Some(&raw));
         }
     }
+    module.end_batch(true);
     writer.finish(None);
     0
 }

@@ -106,6 +106,71 @@ impl Seen {
     pub(crate) fn len(&self) -> usize {
         self.ring.len()
     }
+
+    /// Keys in arrival order, oldest first.
+    fn keys(&self) -> impl Iterator<Item = u128> + '_ {
+        let (newer, older) = self.ring.split_at(if self.ring.len() == self.capacity {
+            self.next
+        } else {
+            self.ring.len()
+        });
+        older.iter().chain(newer).copied()
+    }
+
+    /// Forgets every key, in time proportional to their number (not to the table's size).
+    fn clear(&mut self) {
+        while let Some(key) = self.ring.pop() {
+            self.remove(key);
+        }
+        self.next = 0;
+    }
+}
+
+/// The `dedup` window of a topic: what it stored, and what the batch under way would store.
+/// A batch's records join the window only once the batch is written: a refused batch is not
+/// stored, and its records must be accepted when they are sent again.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Window {
+    stored: Seen,
+    batch: Seen,
+}
+
+impl Window {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            stored: Seen::new(capacity),
+            batch: Seen::new(capacity),
+        }
+    }
+
+    /// Whether the record was stored, or is already in the batch under way.
+    pub(crate) fn contains(&self, key: u128) -> bool {
+        self.stored.contains(key) || self.batch.contains(key)
+    }
+
+    /// A record the batch under way keeps.
+    pub(crate) fn keep(&mut self, key: u128) {
+        self.batch.insert(key);
+    }
+
+    /// The batch under way ended: its records join the window if it was written.
+    pub(crate) fn end_batch(&mut self, written: bool) {
+        if written {
+            for key in self.batch.keys() {
+                self.stored.insert(key);
+            }
+        }
+        self.batch.clear();
+    }
+
+    /// A record the topic already holds (replayed through `look_back`).
+    pub(crate) fn remember(&mut self, key: u128) {
+        self.stored.insert(key);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.stored.len()
+    }
 }
 
 #[cfg(test)]
@@ -130,6 +195,40 @@ mod tests {
         let mut s = Seen::new(10);
         s.insert(Seen::key("a", [7; 8]));
         assert!(!s.contains(Seen::key("b", [7; 8])));
+    }
+
+    #[test]
+    fn a_refused_batch_leaves_the_window_as_it_was() {
+        let k = Seen::key;
+        let mut w = Window::new(4);
+        w.keep(k("a", [1; 8]));
+        assert!(
+            w.contains(k("a", [1; 8])),
+            "a duplicate inside the batch is seen"
+        );
+        w.end_batch(false);
+        assert!(!w.contains(k("a", [1; 8])));
+        w.keep(k("a", [1; 8]));
+        w.keep(k("a", [2; 8]));
+        w.end_batch(true);
+        assert!(w.contains(k("a", [1; 8])) && w.contains(k("a", [2; 8])));
+        assert_eq!(w.len(), 2);
+    }
+
+    #[test]
+    fn a_full_ring_commits_oldest_first() {
+        let k = |i: u8| Seen::key("a", [i; 8]);
+        let mut w = Window::new(3);
+        for i in 0..5 {
+            w.keep(k(i));
+        }
+        w.end_batch(true);
+        // The batch itself kept the last 3 (2, 3, 4); they are stored in that order.
+        assert!(!w.contains(k(1)) && w.contains(k(2)) && w.contains(k(4)));
+        w.keep(k(9));
+        w.end_batch(true);
+        assert!(!w.contains(k(2)), "the oldest is evicted first");
+        assert!(w.contains(k(3)) && w.contains(k(9)));
     }
 
     #[test]

@@ -403,7 +403,9 @@ fn check_lengths(body: &[u8]) -> Result<(), EnvelopeError> {
     let count = varint32(body, &mut pos)?;
     for _ in 0..count.min(MAX_PATH as u32) {
         let len = varint32(body, &mut pos)? as usize;
-        let id = body.get(pos..pos.saturating_add(len)).ok_or(EnvelopeError::Truncated)?;
+        let id = body
+            .get(pos..pos.saturating_add(len))
+            .ok_or(EnvelopeError::Truncated)?;
         // Field order decides which problem is reported, as in postcard's own pass.
         core::str::from_utf8(id).map_err(|_| EnvelopeError::Malformed)?;
         pos += len;

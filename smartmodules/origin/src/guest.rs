@@ -55,6 +55,10 @@ impl<S: Spec> SmartModule for PolicyModule<S> {
         Ok(())
     }
 
+    fn end_batch(&mut self, written: bool) {
+        self.policy.end_batch(written);
+    }
+
     /// The topic's last stored records, replayed at start-up, refill the `dedup` window.
     fn look_back(&mut self, record: &Record<'_, '_>) -> Result<(), String> {
         self.policy.remember(&view(record));

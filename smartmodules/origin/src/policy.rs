@@ -10,7 +10,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::dedup::Seen;
+use crate::dedup::{Seen, Window};
 pub use crate::FLAG_NO_KEY;
 use crate::{
     decode, record_id, validate_cluster_id, Decoded, Envelope, EnvelopeError, FLAG_VIOLATION,
@@ -201,7 +201,7 @@ pub struct Policy {
     guard: Option<Guard>,
     tag: bool,
     strip: bool,
-    seen: Option<Seen>,
+    dedup: Option<Window>,
 }
 
 /// The parts of a record a decision reads.
@@ -368,10 +368,10 @@ impl Policy {
             guard,
             tag: matches!(module, Module::OriginTag | Module::MirrorPolicy),
             strip: module == Module::OriginStrip,
-            seen: match get(&DEDUP) {
+            dedup: match get(&DEDUP) {
                 None | Some("0") => None,
                 Some(v) => match parse_number(v) {
-                    Some(n) if n <= MAX_DEDUP => Some(Seen::new(n as usize)),
+                    Some(n) if n <= MAX_DEDUP => Some(Window::new(n as usize)),
                     _ => return Err(bad(&DEDUP, v, "not a number from 0 to 1000000")),
                 },
             },
@@ -387,15 +387,24 @@ impl Policy {
     }
 
     /// Decides on one record. A rewritten tag is left in `scratch` (cleared first). With a
-    /// `dedup` window, a record that is kept is remembered.
+    /// `dedup` window, a record that is kept is remembered once its batch is written
+    /// ([`Policy::end_batch`]).
     pub fn decide<'a>(&mut self, rec: &RecordView<'a>, scratch: &mut Vec<u8>) -> Outcome<'a> {
         let (outcome, key) = self.judge(rec, scratch);
-        if let (Some(seen), Some(key), Outcome::Pass | Outcome::Rewrite { .. }) =
-            (&mut self.seen, key, &outcome)
+        if let (Some(window), Some(key), Outcome::Pass | Outcome::Rewrite { .. }) =
+            (&mut self.dedup, key, &outcome)
         {
-            seen.insert(key);
+            window.keep(key);
         }
         outcome
+    }
+
+    /// The batch ended, written or refused: the records it kept join the `dedup` window only
+    /// if it was written, so that a refused batch sent again is not taken for duplicates.
+    pub fn end_batch(&mut self, written: bool) {
+        if let Some(window) = &mut self.dedup {
+            window.end_batch(written);
+        }
     }
 
     /// Remembers a record the topic already stored (replayed through `look_back`), so that
@@ -405,16 +414,16 @@ impl Policy {
             Carrier::Value => Some(rec.value),
             Carrier::Key => rec.key,
         };
-        if let (Some(seen), Some(Ok(Decoded::Tagged { envelope, .. }))) =
-            (&mut self.seen, field.map(decode))
+        if let (Some(window), Some(Ok(Decoded::Tagged { envelope, .. }))) =
+            (&mut self.dedup, field.map(decode))
         {
-            seen.insert(Seen::key(envelope.origin(), envelope.id()));
+            window.remember(Seen::key(envelope.origin(), envelope.id()));
         }
     }
 
-    /// How many records the `dedup` window holds.
+    /// How many stored records the `dedup` window holds.
     pub fn remembered(&self) -> usize {
-        self.seen.as_ref().map_or(0, Seen::len)
+        self.dedup.as_ref().map_or(0, Window::len)
     }
 
     /// The decision, and the (origin, id) key of the record as it would be stored.
@@ -499,8 +508,8 @@ impl Policy {
             }
         }
 
-        if let (Some(seen), Some(k)) = (&self.seen, key) {
-            if seen.contains(k) {
+        if let (Some(window), Some(k)) = (&self.dedup, key) {
+            if window.contains(k) {
                 return (Outcome::Drop(Dropped::Duplicate), key);
             }
         }

@@ -121,6 +121,32 @@ fn the_dedup_window_drops_a_second_arrival_and_is_refilled_by_remember() {
 }
 
 #[test]
+fn a_refused_batch_is_not_remembered() {
+    let record = tagged(&["edge"], b"x");
+    let mut p = policy(
+        Module::MirrorPolicy,
+        &[("cluster", "home"), ("mirror_of", "edge"), ("dedup", "10")],
+    );
+    let mut scratch = Vec::new();
+    assert!(matches!(
+        p.decide(&view(&record), &mut scratch),
+        Outcome::Rewrite { .. }
+    ));
+    assert!(matches!(
+        p.decide(&view(b"local"), &mut scratch),
+        Outcome::Refuse(_)
+    ));
+    p.end_batch(false);
+    assert!(
+        matches!(
+            p.decide(&view(&record), &mut scratch),
+            Outcome::Rewrite { .. }
+        ),
+        "sent again after the refusal, it is stored"
+    );
+}
+
+#[test]
 fn every_module_names_itself_and_its_param_in_errors() {
     for module in Module::ALL {
         let err = Policy::from_params(module, [("no_such_param", "1")]).unwrap_err();

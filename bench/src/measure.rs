@@ -1,0 +1,461 @@
+//! The measurements: cold start, throughput, module size and envelope overhead, taken
+//! interleaved and kept as raw samples for the report.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use fluvio_smartengine::SmartEngine;
+use host_harness::{Batch, ChainFailure, Engine};
+
+use crate::engines::{harness_build, harness_spec, official_build, EngineKind, Reply, Runners};
+use crate::inputs::{self, Cell, Shape, Tagging, BASE_OFFSET, BASE_TIMESTAMP};
+use crate::machine::{load_avg, MachineInfo};
+use crate::{subjects, Config, Role, Subject, CLUSTER, SECRET};
+
+/// The three ways a one-module chain is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ColdKind {
+    /// `SmartModuleChainBuilder::initialize` on a `SmartEngine` made beforehand (the
+    /// broker keeps one): compile + instantiate + init.
+    Official,
+    /// `Chain::new` on an `Engine::new()` made beforehand: a cache miss, so compile +
+    /// instantiate + init.
+    HarnessUncached,
+    /// `Chain::new` on `Engine::shared()` after a first build: hash + cache hit +
+    /// instantiate + init.
+    HarnessCached,
+}
+
+impl ColdKind {
+    pub const ALL: [ColdKind; 3] = [
+        ColdKind::Official,
+        ColdKind::HarnessUncached,
+        ColdKind::HarnessCached,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ColdKind::Official => "official",
+            ColdKind::HarnessUncached => "harness, uncached",
+            ColdKind::HarnessCached => "harness, cached",
+        }
+    }
+}
+
+/// A module as the report shows it.
+#[derive(Debug, Clone)]
+pub struct SubjectInfo {
+    pub name: &'static str,
+    pub crate_name: &'static str,
+    pub role: Role,
+    /// `k=v, k=v`.
+    pub params: String,
+    /// Bytes of the .wasm.
+    pub size: usize,
+    /// Whether it links MAC code (see [`crate::report::has_mac_code`]).
+    pub mac_code: bool,
+    /// Whether it runs with a secret, so gets tagged records sealed with it.
+    pub sealed: bool,
+}
+
+/// The samples of one module x engine x batch.
+#[derive(Debug, Clone)]
+pub enum Samples {
+    /// Time per call, one per repetition.
+    Times(Vec<Duration>),
+    /// The module refused the batch (its runtime error's hint): no throughput.
+    Refused(String),
+    /// The call failed.
+    Failed(String),
+}
+
+/// What a module did to one record's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// Output key + value bytes minus input key + value bytes.
+    Bytes(i64),
+    Dropped,
+    Refused(String),
+    Failed(String),
+}
+
+/// Envelope bytes one module adds per record.
+#[derive(Debug, Clone)]
+pub struct EnvelopeRow {
+    pub module: &'static str,
+    /// Run with `secret` (tags sealed, and checked, with a MAC).
+    pub secret: bool,
+    /// On a 64 B untagged value.
+    pub untagged: Added,
+    /// On a 64 B value tagged by the upstream cluster (sealed with the secret when `secret`).
+    pub tagged: Added,
+}
+
+/// The size of a fresh tag (one cluster id) for an id length.
+#[derive(Debug, Clone)]
+pub struct TagSize {
+    pub id_len: usize,
+    pub without_mac: usize,
+    pub with_mac: usize,
+}
+
+/// Everything a run measured.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub config: Config,
+    pub machine: MachineInfo,
+    pub subjects: Vec<SubjectInfo>,
+    /// Batch shapes measured, in table order.
+    pub shapes: Vec<Shape>,
+    /// Key + value bytes of each shape's batch, unsealed and sealed.
+    pub shape_bytes: BTreeMap<(Shape, bool), usize>,
+    /// Shapes left out, with why.
+    pub skipped: Vec<String>,
+    /// Cold-start time per (subject index, kind), one per repetition.
+    pub cold: BTreeMap<(usize, ColdKind), Vec<Duration>>,
+    /// Throughput samples per (subject index, engine, shape).
+    pub throughput: BTreeMap<(usize, EngineKind, Shape), Samples>,
+    /// Fuel (about one unit per wasm instruction) one harness call burnt, per (subject
+    /// index, shape): the work done inside the module, alloc included.
+    pub fuel: BTreeMap<(usize, Shape), u64>,
+    pub envelope: Vec<EnvelopeRow>,
+    pub tag_sizes: Vec<TagSize>,
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+}
+
+impl Results {
+    /// Index of the subject named `name`.
+    pub fn subject(&self, name: &str) -> Option<usize> {
+        self.subjects.iter().position(|s| s.name == name)
+    }
+}
+
+/// The median of `v` (mean of the middle two for an even count).
+pub fn median(v: &[Duration]) -> Option<Duration> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort();
+    let n = s.len();
+    Some(if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2
+    })
+}
+
+/// `v` rotated left by `by`: each repetition starts with another module.
+fn rotated(n: usize, by: usize) -> Vec<usize> {
+    (0..n).map(|i| (i + by) % n.max(1)).collect()
+}
+
+/// Runs the benchmark of `config`, reporting progress through `progress` (one line each).
+pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Results, String> {
+    let started = Instant::now();
+    let mut machine = MachineInfo::now();
+    progress("building the modules (cargo build --profile wasm)");
+    let subjects = subjects(true);
+    let infos = subjects
+        .iter()
+        .map(|s| SubjectInfo {
+            name: s.name,
+            crate_name: s.crate_name,
+            role: s.role,
+            params: s
+                .params
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            size: s.wasm.len(),
+            mac_code: crate::report::has_mac_code(&s.wasm),
+            sealed: s.sealed(),
+        })
+        .collect();
+
+    let mut shapes = Vec::new();
+    let mut skipped = Vec::new();
+    for &records in &config.batch_sizes {
+        for &value in &config.value_sizes {
+            if records.saturating_mul(value) > config.max_batch_bytes {
+                skipped.push(format!(
+                    "{} x {} ({} MB of values per batch, over the {} MB cap)",
+                    inputs::group(records as u64),
+                    inputs::bytes_label(value),
+                    records * value / 1_000_000,
+                    config.max_batch_bytes / 1_000_000,
+                ));
+                continue;
+            }
+            for tagging in [Tagging::Untagged, Tagging::Tagged] {
+                shapes.push(Shape {
+                    records,
+                    value,
+                    tagging,
+                });
+            }
+        }
+    }
+    progress("making the batches");
+    let cells: Vec<Cell> = shapes.iter().map(|s| inputs::cell(*s)).collect();
+    let shape_bytes = cells
+        .iter()
+        .flat_map(|c| {
+            [
+                ((c.shape, false), c.bytes(false)),
+                ((c.shape, true), c.bytes(true)),
+            ]
+        })
+        .collect();
+
+    let official_engine = SmartEngine::new();
+    let shared = Engine::shared().map_err(|e| e.to_string())?;
+    progress("building one chain per module and engine");
+    let mut runners = subjects
+        .iter()
+        .map(|s| Runners::new(&official_engine, &shared, s))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    // One call of every module x engine x batch, before any clock runs: it warms the caches
+    // and memories, and tells which combinations refuse (so are not timed).
+    progress("checking every module's output");
+    let mut throughput: BTreeMap<(usize, EngineKind, Shape), Samples> = BTreeMap::new();
+    let mut fuel = BTreeMap::new();
+    for (si, runner) in runners.iter_mut().enumerate() {
+        for cell in &cells {
+            for kind in EngineKind::ALL {
+                let samples = match runner.call(kind, cell) {
+                    Ok((Reply::Records(out), _)) if out.len() == cell.shape.records => {
+                        Samples::Times(Vec::new())
+                    }
+                    Ok((Reply::Records(out), _)) => Samples::Failed(format!(
+                        "{} records out of {} (every module should keep them all)",
+                        out.len(),
+                        cell.shape.records
+                    )),
+                    Ok((Reply::Refused(hint), _)) => Samples::Refused(hint),
+                    Err(e) => Samples::Failed(e),
+                };
+                if kind == EngineKind::HarnessCall && matches!(samples, Samples::Times(_)) {
+                    fuel.insert((si, cell.shape), runner.fuel_of_last_call());
+                }
+                throughput.insert((si, kind, cell.shape), samples);
+            }
+        }
+    }
+
+    let specs: Vec<_> = subjects.iter().map(harness_spec).collect();
+    let mut cold: BTreeMap<(usize, ColdKind), Vec<Duration>> = BTreeMap::new();
+    for rep in 0..config.reps {
+        progress(&format!(
+            "repetition {}/{}: cold starts",
+            rep + 1,
+            config.reps
+        ));
+        for si in rotated(subjects.len(), rep) {
+            let subject = &subjects[si];
+            let (chain, t) = official_build(&official_engine, subject)?;
+            drop(chain);
+            cold.entry((si, ColdKind::Official)).or_default().push(t);
+
+            let fresh = Engine::new().map_err(|e| e.to_string())?;
+            let (chain, t) = harness_build(&fresh, &specs[si])?;
+            drop(chain);
+            drop(fresh);
+            cold.entry((si, ColdKind::HarnessUncached))
+                .or_default()
+                .push(t);
+
+            // The shared engine compiled the module when the runners were built.
+            let mut total = Duration::ZERO;
+            for _ in 0..config.cached_builds.max(1) {
+                let (chain, t) = harness_build(&shared, &specs[si])?;
+                drop(chain);
+                total += t;
+            }
+            cold.entry((si, ColdKind::HarnessCached))
+                .or_default()
+                .push(total / config.cached_builds.max(1) as u32);
+        }
+
+        progress(&format!(
+            "repetition {}/{}: throughput",
+            rep + 1,
+            config.reps
+        ));
+        for cell in &cells {
+            for si in rotated(subjects.len(), rep) {
+                let mut kinds = EngineKind::ALL.to_vec();
+                if rep % 2 == 1 {
+                    kinds.reverse();
+                }
+                for kind in kinds {
+                    let key = (si, kind, cell.shape);
+                    if !matches!(throughput.get(&key), Some(Samples::Times(_))) {
+                        continue;
+                    }
+                    let t = sample(&mut runners[si], kind, cell, config)?;
+                    if let Some(Samples::Times(v)) = throughput.get_mut(&key) {
+                        v.push(t);
+                    }
+                }
+            }
+        }
+    }
+
+    progress("envelope overhead");
+    let envelope = envelope_rows(&shared, &subjects)?;
+    let tag_sizes = tag_sizes();
+    machine.load_end = load_avg();
+    Ok(Results {
+        config: config.clone(),
+        machine,
+        subjects: infos,
+        shapes,
+        shape_bytes,
+        skipped,
+        cold,
+        throughput,
+        fuel,
+        envelope,
+        tag_sizes,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Time per call of `cell` in `kind`: calls repeat until `min_sample` has passed (or
+/// `max_calls` were made).
+fn sample(
+    runner: &mut Runners,
+    kind: EngineKind,
+    cell: &Cell,
+    config: &Config,
+) -> Result<Duration, String> {
+    let mut total = Duration::ZERO;
+    let mut calls = 0u32;
+    while calls == 0 || (total < config.min_sample && (calls as usize) < config.max_calls) {
+        let (reply, t) = runner.call(kind, cell)?;
+        drop(reply);
+        total += t;
+        calls += 1;
+    }
+    Ok(total / calls)
+}
+
+/// Runs one record through `subject` (with `secret` added when asked) in the harness and
+/// tells how many bytes its key and value grew by.
+fn added(
+    engine: &Engine,
+    subject: &Subject,
+    secret: bool,
+    value: Vec<u8>,
+) -> Result<Added, String> {
+    let mut spec = harness_spec(subject);
+    if secret {
+        spec = spec.param("secret", SECRET);
+    }
+    let (mut chain, _) = harness_build(engine, &spec)?;
+    let input_len = value.len() as i64;
+    let batch = Batch {
+        base_offset: BASE_OFFSET,
+        base_timestamp: BASE_TIMESTAMP,
+        records: vec![inputs::record(value, 0)],
+    };
+    Ok(match chain.process(&batch) {
+        Ok(out) => match out.first() {
+            None => Added::Dropped,
+            Some(r) => Added::Bytes(
+                (r.value.len() + r.key.as_ref().map_or(0, |k| k.len())) as i64 - input_len,
+            ),
+        },
+        Err(ChainFailure::Refused(e)) => Added::Refused(e.hint().to_string()),
+        Err(ChainFailure::Failed(e)) => Added::Failed(e.to_string()),
+    })
+}
+
+fn envelope_rows(engine: &Engine, subjects: &[Subject]) -> Result<Vec<EnvelopeRow>, String> {
+    let payload = inputs::value(0, 64);
+    let mut rows = Vec::new();
+    for subject in subjects.iter().filter(|s| s.role == Role::Policy) {
+        for secret in [false, true] {
+            let accepts_secret = origin::policy::Module::ALL
+                .iter()
+                .find(|m| m.name() == subject.crate_name)
+                .is_some_and(|m| {
+                    let (required, accepted) = m.params();
+                    required.iter().chain(accepted).any(|p| p.name == "secret")
+                });
+            if secret && !accepts_secret {
+                continue;
+            }
+            let sealed_with = secret.then_some(SECRET.as_bytes());
+            let tagged = inputs::tagged_value(&payload, BASE_TIMESTAMP, 0, sealed_with);
+            rows.push(EnvelopeRow {
+                module: subject.name,
+                secret,
+                untagged: added(engine, subject, secret, payload.clone())?,
+                tagged: added(engine, subject, secret, tagged)?,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// Sizes of a fresh tag for several cluster-id lengths, as the `origin` crate encodes it.
+pub fn tag_sizes() -> Vec<TagSize> {
+    let ids = [
+        "a".to_string(),
+        crate::UPSTREAM.to_string(),
+        CLUSTER.to_string(),
+        "us-east".to_string(),
+        "x".repeat(16),
+        "x".repeat(64),
+    ];
+    ids.iter()
+        .map(|id| {
+            let payload = inputs::value(0, 64);
+            let mut tag =
+                origin::Envelope::new_origin(id, BASE_TIMESTAMP, [7; 8]).expect("valid cluster id");
+            let without_mac = tag.encoded_len();
+            tag.seal(SECRET.as_bytes(), &payload);
+            TagSize {
+                id_len: id.len(),
+                without_mac,
+                with_mac: tag.encoded_len(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians() {
+        let ms = Duration::from_millis;
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[ms(3), ms(1), ms(2)]), Some(ms(2)));
+        assert_eq!(
+            median(&[ms(4), ms(1), ms(2), ms(3)]),
+            Some(Duration::from_micros(2500))
+        );
+    }
+
+    #[test]
+    fn rotations_cover_every_module() {
+        assert_eq!(rotated(4, 1), vec![1, 2, 3, 0]);
+        assert_eq!(rotated(4, 6), vec![2, 3, 0, 1]);
+    }
+
+    #[test]
+    fn tag_sizes_follow_the_format() {
+        // 15 fixed bytes + a 6-byte timestamp + (1 + id) ; +16 with a MAC.
+        for t in tag_sizes() {
+            assert_eq!(t.without_mac, 15 + 6 + 1 + t.id_len);
+            assert_eq!(t.with_mac, t.without_mac + 16);
+        }
+    }
+}

@@ -1,0 +1,747 @@
+//! The markdown report: machine, modules and sizes, cold start, throughput, envelope
+//! overhead, and the goals verdict, every figure also as a ratio to both baselines.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::engines::EngineKind;
+use crate::inputs::{group, Shape, Tagging};
+use crate::measure::{median, Added, ColdKind, Results, Samples};
+use crate::{Role, PASSTHROUGH, SDK_HELLO, UPSTREAM};
+
+/// Module size goals: without MAC code, and with it.
+pub const SIZE_GOAL_NO_MAC: usize = 40 * 1024;
+pub const SIZE_GOAL_MAC: usize = 60 * 1024;
+/// Envelope overhead goal (bytes per record, ids up to 16 bytes, no MAC).
+pub const ENVELOPE_GOAL: usize = 24;
+/// Throughput goals, official engine: at least these ratios to sdk-hello and passthrough.
+pub const THROUGHPUT_VS_SDK: f64 = 3.0;
+pub const THROUGHPUT_VS_FLOOR: f64 = 0.8;
+/// Cold start goal, official engine: at most this ratio to sdk-hello.
+pub const COLD_VS_SDK: f64 = 0.3;
+/// Cached chain build goal.
+pub const CACHED_GOAL: Duration = Duration::from_millis(1);
+
+/// A throughput figure: median time per call, and what it means in records and bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Rate {
+    pub per_call: Duration,
+    pub records_per_s: f64,
+    pub mb_per_s: f64,
+}
+
+impl Results {
+    /// The median throughput of `subject` in `kind` on `shape`, if it was timed.
+    pub fn rate(&self, subject: usize, kind: EngineKind, shape: Shape) -> Option<Rate> {
+        let Some(Samples::Times(v)) = self.throughput.get(&(subject, kind, shape)) else {
+            return None;
+        };
+        let per_call = median(v)?;
+        let secs = per_call.as_secs_f64().max(1e-12);
+        let sealed = self.subjects.get(subject)?.sealed;
+        let bytes = *self.shape_bytes.get(&(shape, sealed))? as f64;
+        Some(Rate {
+            per_call,
+            records_per_s: shape.records as f64 / secs,
+            mb_per_s: bytes / secs / 1e6,
+        })
+    }
+
+    /// The sdk-hello figure a module is compared with on `shape`: the same shape, or for
+    /// tagged values (which the SDK filter refuses: they are not UTF-8) the untagged values
+    /// of the same size. The flag tells the fallback was used.
+    pub fn sdk_rate(&self, kind: EngineKind, shape: Shape) -> Option<(Rate, bool)> {
+        let sdk = self.subject(SDK_HELLO)?;
+        if let Some(r) = self.rate(sdk, kind, shape) {
+            return Some((r, false));
+        }
+        let untagged = Shape {
+            tagging: Tagging::Untagged,
+            ..shape
+        };
+        self.rate(sdk, kind, untagged).map(|r| (r, true))
+    }
+
+    /// The median cold start of `subject` in `kind`.
+    pub fn cold_start(&self, subject: usize, kind: ColdKind) -> Option<Duration> {
+        self.cold.get(&(subject, kind)).and_then(|v| median(v))
+    }
+}
+
+/// `1940000.0` -> `1.94M`.
+pub fn si(v: f64) -> String {
+    let (x, unit) = if v >= 1e9 {
+        (v / 1e9, "G")
+    } else if v >= 1e6 {
+        (v / 1e6, "M")
+    } else if v >= 1e3 {
+        (v / 1e3, "k")
+    } else {
+        (v, "")
+    };
+    format!("{}{unit}", sig3(x))
+}
+
+/// Three significant digits.
+fn sig3(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// A ratio: `4.35x`.
+pub fn ratio(x: f64) -> String {
+    format!("{}x", sig3(x))
+}
+
+/// A duration: `19.2 ms`, `850 µs`.
+pub fn dur(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 1.0 {
+        format!("{} s", sig3(s))
+    } else if s >= 1e-3 {
+        format!("{} ms", sig3(s * 1e3))
+    } else {
+        format!("{} µs", sig3(s * 1e6))
+    }
+}
+
+/// Bytes as `62,149 B (60.7 KB)`.
+fn size(n: usize) -> String {
+    format!("{} B ({:.1} KB)", group(n as u64), n as f64 / 1024.0)
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "**missed**"
+    }
+}
+
+/// Whether a module links MAC code: the first SHA-256 round constants are in it, as data
+/// (little-endian words) or as `i32.const` immediates (opcode 0x41, signed LEB128).
+pub fn has_mac_code(wasm: &[u8]) -> bool {
+    const K: [u32; 4] = [0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5];
+    let contains = |needle: &[u8]| wasm.windows(needle.len()).any(|w| w == needle);
+    let as_data: Vec<u8> = K.iter().flat_map(|k| k.to_le_bytes()).collect();
+    contains(&as_data)
+        || K.iter().all(|&k| {
+            let mut needle = vec![0x41];
+            needle.extend(sleb128(k as i32 as i64));
+            contains(&needle)
+        })
+}
+
+/// Signed LEB128, as wasm encodes integer immediates.
+fn sleb128(mut v: i64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        let done = (v == 0 && byte & 0x40 == 0) || (v == -1 && byte & 0x40 != 0);
+        out.push(if done { byte } else { byte | 0x80 });
+        if done {
+            return out;
+        }
+    }
+}
+
+/// Short form of a refusal hint for a table cell.
+fn short(hint: &str) -> String {
+    let one_line = hint.lines().next().unwrap_or_default();
+    let mut s: String = one_line.chars().take(48).collect();
+    if one_line.chars().count() > 48 {
+        s.push('…');
+    }
+    s.replace('|', "/")
+}
+
+/// The whole report.
+pub fn markdown(r: &Results) -> String {
+    let mut out = String::new();
+    let o = &mut out;
+    let m = &r.machine;
+    let _ = writeln!(o, "# SmartModule benchmarks\n");
+    let _ = writeln!(
+        o,
+        "- machine: {} cores (nproc), {}; load average {} at start, {} at end",
+        m.nproc,
+        m.cpu,
+        m.load_start.map_or("?".into(), |l| format!("{l:.2}")),
+        m.load_end.map_or("?".into(), |l| format!("{l:.2}")),
+    );
+    let _ = writeln!(o, "- date: {}", m.date);
+    let _ = writeln!(
+        o,
+        "- configuration: {}{} repetitions, interleaved (each repetition goes once over every \
+         module, in a rotated order, and every engine); medians; a throughput sample repeats \
+         its call for at least {} (at most {} calls); run took {}",
+        if r.config.quick { "--quick, " } else { "" },
+        r.config.reps,
+        dur(r.config.min_sample),
+        r.config.max_calls,
+        dur(r.elapsed),
+    );
+    let _ = writeln!(
+        o,
+        "- modules: built with the `wasm` profile for wasm32-unknown-unknown (LTO, opt-level s; \
+         sdk-hello at opt-level 3, as the SDK builds it); engines: fluvio-smartengine 0.50.1 \
+         (`official`) and host_harness (`harness`: `Chain::process`; `harness call`: the bare \
+         module call without the chain's per-record bookkeeping), API version {}",
+        crate::VERSION
+    );
+    let _ = writeln!(o);
+
+    // Modules.
+    let sdk = r.subject(SDK_HELLO);
+    let pass = r.subject(PASSTHROUGH);
+    let size_of = |i: Option<usize>| i.map(|i| r.subjects[i].size as f64);
+    let _ = writeln!(o, "## Modules\n");
+    let _ = writeln!(
+        o,
+        "| module | params | .wasm size | x sdk-hello | x passthrough | MAC code |"
+    );
+    let _ = writeln!(o, "|---|---|---:|---:|---:|---|");
+    for s in &r.subjects {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} |",
+            s.name,
+            if s.params.is_empty() {
+                "—"
+            } else {
+                &s.params
+            },
+            size(s.size),
+            size_of(sdk).map_or("—".into(), |b| ratio(s.size as f64 / b)),
+            size_of(pass).map_or("—".into(), |b| ratio(s.size as f64 / b)),
+            if s.mac_code { "yes" } else { "no" },
+        );
+    }
+    let _ = writeln!(o);
+
+    // Cold start.
+    let _ = writeln!(
+        o,
+        "## Cold start: one-module chain, compile + instantiate + init (median of {})\n",
+        r.config.reps
+    );
+    let _ = writeln!(
+        o,
+        "official = `SmartModuleChainBuilder::initialize` on a `SmartEngine` made once (as the \
+         broker does, per produce request); harness uncached = `Chain::new` on a fresh \
+         `Engine::new()` (cache miss: compiles); harness cached = `Chain::new` on \
+         `Engine::shared()` that already compiled the module (mean of {} builds per sample). \
+         Ratios compare with the baseline in the same column.\n",
+        r.config.cached_builds
+    );
+    let _ = write!(o, "| module |");
+    for k in ColdKind::ALL {
+        let _ = write!(o, " {} | x sdk-hello | x passthrough |", k.label());
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "|---|{}", "---:|".repeat(3 * ColdKind::ALL.len()));
+    for (i, s) in r.subjects.iter().enumerate() {
+        let _ = write!(o, "| {} |", s.name);
+        for k in ColdKind::ALL {
+            let t = r.cold_start(i, k);
+            let rel = |b: Option<usize>| match (t, b.and_then(|b| r.cold_start(b, k))) {
+                (Some(t), Some(b)) => ratio(t.as_secs_f64() / b.as_secs_f64()),
+                _ => "—".into(),
+            };
+            let _ = write!(
+                o,
+                " {} | {} | {} |",
+                t.map_or("—".into(), dur),
+                rel(sdk),
+                rel(pass)
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o);
+
+    // Throughput.
+    let _ = writeln!(o, "## Throughput (median of {})\n", r.config.reps);
+    let _ = writeln!(
+        o,
+        "records/s and MB/s (10^6 bytes of record values, tags included) through a one-module \
+         chain, input encoding and output decoding included; x ratios compare with the \
+         baseline in the same engine and batch. Tagged values carry a tag written at `{UPSTREAM}` \
+         (path `[{UPSTREAM}]`, no MAC; sealed with the secret for the `+secret` variant, 16 B more \
+         per record). sdk-hello refuses tagged values (they are not UTF-8), \
+         so on tagged batches the x sdk-hello ratios (marked †) compare with its figure on \
+         untagged values of the same size.\n"
+    );
+    if !r.skipped.is_empty() {
+        let _ = writeln!(o, "Skipped: {}.\n", r.skipped.join("; "));
+    }
+    for &shape in &r.shapes {
+        let bytes = r.shape_bytes.get(&(shape, false)).copied().unwrap_or(0);
+        let _ = writeln!(
+            o,
+            "### {} ({} of values per batch)\n",
+            shape.label(),
+            mb(bytes)
+        );
+        let _ = writeln!(
+            o,
+            "| module | official rec/s | MB/s | x sdk-hello | x passthrough | harness rec/s | MB/s | x sdk-hello | x passthrough | harness call rec/s | harness / official | harness call / official |"
+        );
+        let _ = writeln!(o, "|---|{}", "---:|".repeat(11));
+        for (i, s) in r.subjects.iter().enumerate() {
+            let _ = write!(o, "| {} |", s.name);
+            for kind in [EngineKind::Official, EngineKind::Harness] {
+                match r.rate(i, kind, shape) {
+                    Some(rate) => {
+                        let vs_sdk = match r.sdk_rate(kind, shape) {
+                            Some((b, fallback)) => format!(
+                                "{}{}",
+                                ratio(rate.records_per_s / b.records_per_s),
+                                if fallback { " †" } else { "" }
+                            ),
+                            None => "—".into(),
+                        };
+                        let vs_pass = pass
+                            .and_then(|p| r.rate(p, kind, shape))
+                            .map_or("—".into(), |b| {
+                                ratio(rate.records_per_s / b.records_per_s)
+                            });
+                        let _ = write!(
+                            o,
+                            " {} | {} | {} | {} |",
+                            si(rate.records_per_s),
+                            sig3(rate.mb_per_s),
+                            vs_sdk,
+                            vs_pass
+                        );
+                    }
+                    None => {
+                        let _ = write!(o, " {} | — | — | — |", why_not(r, i, kind, shape));
+                    }
+                }
+            }
+            let official = r.rate(i, EngineKind::Official, shape);
+            let harness = r.rate(i, EngineKind::Harness, shape);
+            let call = r.rate(i, EngineKind::HarnessCall, shape);
+            let rel = |x: Option<Rate>| match (x, official) {
+                (Some(x), Some(b)) => ratio(x.records_per_s / b.records_per_s),
+                _ => "—".into(),
+            };
+            let _ = writeln!(
+                o,
+                " {} | {} | {} |",
+                call.map_or_else(
+                    || why_not(r, i, EngineKind::HarnessCall, shape),
+                    |c| si(c.records_per_s)
+                ),
+                rel(harness),
+                rel(call)
+            );
+        }
+        let _ = writeln!(o);
+    }
+
+    fuel_section(o, r);
+    envelope_section(o, r);
+    goals_section(o, r);
+    out
+}
+
+fn mb(bytes: usize) -> String {
+    if bytes >= 1_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    } else if bytes >= 1_000 {
+        format!("{:.1} kB", bytes as f64 / 1e3)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+fn why_not(r: &Results, i: usize, kind: EngineKind, shape: Shape) -> String {
+    match r.throughput.get(&(i, kind, shape)) {
+        Some(Samples::Refused(hint)) => format!("refused: {}", short(hint)),
+        Some(Samples::Failed(e)) => format!("failed: {}", short(e)),
+        _ => "—".into(),
+    }
+}
+
+fn added(a: &Added) -> String {
+    match a {
+        Added::Bytes(n) => format!("{n:+} B"),
+        Added::Dropped => "dropped".into(),
+        Added::Refused(h) => format!("refused: {}", short(h)),
+        Added::Failed(e) => format!("failed: {}", short(e)),
+    }
+}
+
+fn fuel_section(o: &mut String, r: &Results) {
+    let _ = writeln!(o, "## Work inside the module: fuel per record\n");
+    let _ = writeln!(
+        o,
+        "Fuel one harness call burnt divided by the records (about one unit per wasm \
+         instruction executed, `alloc` and the per-call work included): deterministic, so it \
+         tells where a module's time goes without the noise of the clock. The host's own \
+         encode/copy/decode is not in it.\n"
+    );
+    let _ = write!(o, "| batch |");
+    for s in &r.subjects {
+        let _ = write!(o, " {} |", s.name);
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "|---|{}", "---:|".repeat(r.subjects.len()));
+    for &shape in &r.shapes {
+        let _ = write!(o, "| {} |", shape.label());
+        for i in 0..r.subjects.len() {
+            match r.fuel.get(&(i, shape)) {
+                Some(f) => {
+                    let _ = write!(o, " {} |", group(f / shape.records.max(1) as u64));
+                }
+                None => {
+                    let _ = write!(o, " — |");
+                }
+            }
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o);
+}
+
+fn envelope_section(o: &mut String, r: &Results) {
+    let _ = writeln!(o, "## Envelope overhead\n");
+    let _ = writeln!(
+        o,
+        "Bytes a module adds to one record (key + value out minus in), 64 B value, in the harness. \
+         Tagged input: a fresh tag written at `{UPSTREAM}`; with `secret`, sealed with the same \
+         secret.\n"
+    );
+    let _ = writeln!(
+        o,
+        "| module | secret | untagged record | tagged record (from `{UPSTREAM}`) |"
+    );
+    let _ = writeln!(o, "|---|---|---:|---:|");
+    for row in &r.envelope {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            row.module,
+            if row.secret { "yes (MAC)" } else { "no" },
+            added(&row.untagged),
+            added(&row.tagged)
+        );
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "Size of a fresh tag (one cluster id, a timestamp of today: a 6-byte varint) as the \
+         `origin` crate encodes it: 15 fixed bytes (magic 2, version 1, flags 1, hops 1, path \
+         count 1, record id 8, MAC option 1) + 6 (timestamp) + 1 + id length; a MAC adds 16; \
+         each further hop adds 1 + its id length.\n"
+    );
+    let _ = writeln!(o, "| cluster id length | tag, no MAC | tag, with MAC |");
+    let _ = writeln!(o, "|---:|---:|---:|");
+    for t in &r.tag_sizes {
+        let _ = writeln!(
+            o,
+            "| {} B | {} B | {} B |",
+            t.id_len, t.without_mac, t.with_mac
+        );
+    }
+    let _ = writeln!(o);
+}
+
+fn goals_section(o: &mut String, r: &Results) {
+    let _ = writeln!(o, "## Goals (measured, never asserted)\n");
+    let policies: Vec<usize> = r
+        .subjects
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.role == Role::Policy)
+        .map(|(i, _)| i)
+        .collect();
+    let pass = r.subject(PASSTHROUGH);
+    let sdk = r.subject(SDK_HELLO);
+
+    // 1. Throughput.
+    let _ = writeln!(
+        o,
+        "### Throughput, official engine: >= {THROUGHPUT_VS_SDK}x sdk-hello and >= \
+         {THROUGHPUT_VS_FLOOR}x passthrough on 10,000 x 64 B and 100 x 1 KB\n"
+    );
+    let goal_shapes: Vec<Shape> = r
+        .shapes
+        .iter()
+        .copied()
+        .filter(|s| (s.records == 10_000 && s.value == 64) || (s.records == 100 && s.value == 1024))
+        .collect();
+    if goal_shapes.is_empty() {
+        let _ = writeln!(o, "Not measured in this configuration.\n");
+    } else {
+        let _ = writeln!(
+            o,
+            "| module | batch | rec/s | x sdk-hello | >= {THROUGHPUT_VS_SDK}x | x passthrough | >= {THROUGHPUT_VS_FLOOR}x |"
+        );
+        let _ = writeln!(o, "|---|---|---:|---:|---|---:|---|");
+        let (mut met, mut total) = (0, 0);
+        for &i in &policies {
+            for &shape in &goal_shapes {
+                let Some(rate) = r.rate(i, EngineKind::Official, shape) else {
+                    let _ = writeln!(
+                        o,
+                        "| {} | {} | {} | | | | |",
+                        r.subjects[i].name,
+                        shape.label(),
+                        why_not(r, i, EngineKind::Official, shape)
+                    );
+                    continue;
+                };
+                let vs_sdk = r
+                    .sdk_rate(EngineKind::Official, shape)
+                    .map(|(b, f)| (rate.records_per_s / b.records_per_s, f));
+                let vs_pass = pass
+                    .and_then(|p| r.rate(p, EngineKind::Official, shape))
+                    .map(|b| rate.records_per_s / b.records_per_s);
+                let ok_sdk = vs_sdk.is_some_and(|(x, _)| x >= THROUGHPUT_VS_SDK);
+                let ok_pass = vs_pass.is_some_and(|x| x >= THROUGHPUT_VS_FLOOR);
+                total += 2;
+                met += usize::from(ok_sdk) + usize::from(ok_pass);
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    r.subjects[i].name,
+                    shape.label(),
+                    si(rate.records_per_s),
+                    vs_sdk.map_or("—".into(), |(x, f)| format!(
+                        "{}{}",
+                        ratio(x),
+                        if f { " †" } else { "" }
+                    )),
+                    verdict(ok_sdk),
+                    vs_pass.map_or("—".into(), ratio),
+                    verdict(ok_pass),
+                );
+            }
+        }
+        let _ = writeln!(o, "\n{met} of {total} throughput checks met.\n");
+    }
+
+    // 2. Cold start.
+    let _ = writeln!(
+        o,
+        "### Cold start, official engine: <= {COLD_VS_SDK}x sdk-hello\n"
+    );
+    if let Some(base) = sdk.and_then(|s| r.cold_start(s, ColdKind::Official)) {
+        let _ = writeln!(
+            o,
+            "| module | official cold start | x sdk-hello | verdict |"
+        );
+        let _ = writeln!(o, "|---|---:|---:|---|");
+        for &i in &policies {
+            if let Some(t) = r.cold_start(i, ColdKind::Official) {
+                let x = t.as_secs_f64() / base.as_secs_f64();
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} |",
+                    r.subjects[i].name,
+                    dur(t),
+                    ratio(x),
+                    verdict(x <= COLD_VS_SDK)
+                );
+            }
+        }
+        let _ = writeln!(o);
+    }
+
+    // 3. Size.
+    let _ = writeln!(
+        o,
+        "### Module size: <= {} KB without MAC code, <= {} KB with it\n",
+        SIZE_GOAL_NO_MAC / 1024,
+        SIZE_GOAL_MAC / 1024
+    );
+    let _ = writeln!(o, "| module | size | MAC code | limit | verdict |");
+    let _ = writeln!(o, "|---|---:|---|---:|---|");
+    for &i in &policies {
+        let s = &r.subjects[i];
+        let mac = s.mac_code;
+        let limit = if mac { SIZE_GOAL_MAC } else { SIZE_GOAL_NO_MAC };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} KB | {} |",
+            s.name,
+            size(s.size),
+            if mac { "yes" } else { "no" },
+            limit / 1024,
+            if s.size <= limit {
+                "met".to_string()
+            } else {
+                format!("**missed** by {} B", group((s.size - limit) as u64))
+            }
+        );
+    }
+    let _ = writeln!(o);
+
+    // 4. Envelope.
+    let _ = writeln!(
+        o,
+        "### Envelope overhead: <= {ENVELOPE_GOAL} B per record for ids up to 16 bytes, no MAC\n"
+    );
+    let worst = r
+        .tag_sizes
+        .iter()
+        .filter(|t| t.id_len <= 16)
+        .max_by_key(|t| t.without_mac);
+    let measured = r
+        .envelope
+        .iter()
+        .find(|e| e.module == "origin-tag" && !e.secret)
+        .map(|e| added(&e.untagged));
+    if let Some(t) = worst {
+        let fits = r
+            .tag_sizes
+            .iter()
+            .filter(|t| t.without_mac <= ENVELOPE_GOAL)
+            .map(|t| t.id_len)
+            .max();
+        let _ = writeln!(
+            o,
+            "{}: a 16-byte id gives a {} B tag ({} over); origin-tag with `cluster={}` adds {} per \
+             record. The format's fixed part is 15 B plus a 6-byte timestamp, so only ids of at \
+             most {} B fit in {ENVELOPE_GOAL} B{}.\n",
+            verdict(t.without_mac <= ENVELOPE_GOAL),
+            t.without_mac,
+            t.without_mac.saturating_sub(ENVELOPE_GOAL),
+            crate::CLUSTER,
+            measured.unwrap_or_else(|| "—".into()),
+            ENVELOPE_GOAL.saturating_sub(15 + 6 + 1),
+            fits.map_or(String::new(), |f| format!(
+                " (of the lengths above, {f} B is the largest that fits)"
+            )),
+        );
+    }
+
+    // 5. Harness vs official.
+    let _ = writeln!(
+        o,
+        "### Harness at least as fast as the official engine (same module and batch)\n"
+    );
+    for kind in [EngineKind::Harness, EngineKind::HarnessCall] {
+        let mut cells = Vec::new();
+        for (i, s) in r.subjects.iter().enumerate() {
+            for &shape in &r.shapes {
+                if let (Some(h), Some(b)) = (
+                    r.rate(i, kind, shape),
+                    r.rate(i, EngineKind::Official, shape),
+                ) {
+                    cells.push((h.records_per_s / b.records_per_s, s.name, shape));
+                }
+            }
+        }
+        if cells.is_empty() {
+            continue;
+        }
+        cells.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let met = cells.iter().filter(|c| c.0 >= 1.0).count();
+        let worst: Vec<String> = cells
+            .iter()
+            .take(3)
+            .map(|(x, name, shape)| format!("{name} on {} {}", shape.label(), ratio(*x)))
+            .collect();
+        let mut by_batch = String::new();
+        for &records in &r.config.batch_sizes {
+            let v: Vec<f64> = cells
+                .iter()
+                .filter(|c| c.2.records == records)
+                .map(|c| c.0)
+                .collect();
+            if v.is_empty() {
+                continue;
+            }
+            let geo = (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp();
+            let _ = write!(
+                by_batch,
+                "{}batches of {}: {}",
+                if by_batch.is_empty() { "" } else { "; " },
+                group(records as u64),
+                ratio(geo)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "- {} / official: {}, as fast or faster in {met} of {} module x batch cells; \
+             geometric mean by batch size: {by_batch}; slowest: {}.",
+            kind.label(),
+            verdict(met == cells.len()),
+            cells.len(),
+            worst.join(", ")
+        );
+    }
+    let _ = writeln!(o);
+
+    // 6. Cached build.
+    let _ = writeln!(o, "### Cached chain build under {}\n", dur(CACHED_GOAL));
+    let mut slowest: Option<(Duration, &str)> = None;
+    let mut all = true;
+    for (i, s) in r.subjects.iter().enumerate() {
+        if let Some(t) = r.cold_start(i, ColdKind::HarnessCached) {
+            all &= t < CACHED_GOAL;
+            if slowest.is_none_or(|(d, _)| t > d) {
+                slowest = Some((t, s.name));
+            }
+        }
+    }
+    if let Some((t, name)) = slowest {
+        let _ = writeln!(
+            o,
+            "{}: the slowest cached build is {name}'s, {}.\n",
+            verdict(all),
+            dur(t)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(si(1_940_000.0), "1.94M");
+        assert_eq!(si(445_000.0), "445k");
+        assert_eq!(si(12.5), "12.5");
+        assert_eq!(ratio(4.349), "4.35x");
+        assert_eq!(dur(Duration::from_micros(850)), "850 µs");
+        assert_eq!(dur(Duration::from_millis(19)), "19.0 ms");
+    }
+
+    #[test]
+    fn leb128() {
+        assert_eq!(sleb128(0), [0x00]);
+        assert_eq!(sleb128(63), [0x3f]);
+        assert_eq!(sleb128(64), [0xc0, 0x00]);
+        assert_eq!(sleb128(-1), [0x7f]);
+        assert_eq!(sleb128(-128), [0x80, 0x7f]);
+    }
+
+    #[test]
+    fn mac_code_is_seen_in_data_or_code() {
+        assert!(!has_mac_code(b"\0asm plain"));
+        let data: Vec<u8> = [0x428a_2f98u32, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5]
+            .iter()
+            .flat_map(|k| k.to_le_bytes())
+            .collect();
+        assert!(has_mac_code(&data));
+        let mut code = Vec::new();
+        for k in [0x428a_2f98u32, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5] {
+            code.push(0x41);
+            code.extend(sleb128(k as i32 as i64));
+            code.push(0x6a);
+        }
+        assert!(has_mac_code(&code));
+    }
+}
