@@ -181,11 +181,11 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Results, S
         for &value in &config.value_sizes {
             if records.saturating_mul(value) > config.max_batch_bytes {
                 skipped.push(format!(
-                    "{} x {} ({} MB of values per batch, over the {} MB cap)",
+                    "{} x {} ({} MiB of values per batch, over the {} MiB cap)",
                     inputs::group(records as u64),
                     inputs::bytes_label(value),
-                    records * value / 1_000_000,
-                    config.max_batch_bytes / 1_000_000,
+                    (records * value) >> 20,
+                    config.max_batch_bytes >> 20,
                 ));
                 continue;
             }

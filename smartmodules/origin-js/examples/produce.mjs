@@ -20,7 +20,7 @@ const values = [
   origin.tag(json({ order: 5, sku: 'X-00' }), { cluster: 'eu-west', secret: 'guessed', timestamp: t0 + 1200 }),
   // Vector three-hops of docs/FORMAT.md: mirrored us-east > eu-west > ap-south > sa-east, not sealed.
   Buffer.from(
-    'ff6f010003040775732d656173740765752d776573740861702d736f7574680773612d6561737480a0abfef962f34317eaef72e5c3007b2274656d70223a32317d',
+    'ff6f010003040775732d656173740765752d776573740861702d736f7574680773612d6561737480a0abfef962e91701d4bc16c906007b2274656d70223a32317d',
     'hex',
   ),
   // The magic bytes and a cut-off tag.

@@ -436,7 +436,7 @@ mod tests {
         );
         assert_eq!(
             hex(&bytes.unwrap()),
-            "ff6f010000010775732d6561737480a0abfef962f34317eaef72e5c3007b2274656d70223a32317d"
+            "ff6f010000010775732d6561737480a0abfef962e91701d4bc16c906007b2274656d70223a32317d"
         );
         assert_eq!(
             tag_bytes("us east", None, 0, 0, None, b""),
