@@ -195,3 +195,49 @@ fn producer_side_tagging_then_the_topic_hook_on_the_same_cluster_tags_once() {
     assert_eq!(encode_records(&once), encode_records(&twice));
     assert_eq!(tag(twice[0].value.as_ref()).0, ["a"]);
 }
+
+/// The modules' own allocator (size classes, reused blocks) under many batches of every shape:
+/// tagging then stripping gives back every record, batch after batch.
+#[test]
+fn tag_then_strip_holds_over_many_batches_of_every_size() {
+    let mut chain = official_chain_of(
+        vec![
+            (
+                integration::wasm("mirror-policy"),
+                vec![("cluster", "a"), ("dedup", "500")],
+            ),
+            (integration::wasm("origin-strip"), vec![]),
+        ],
+        22,
+    )
+    .unwrap();
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    for batch in 0..300 {
+        let count = next(120) as i64;
+        let input: Vec<Record> = (0..count)
+            .map(|i| {
+                let len = match next(10) {
+                    0 => next(70_000),
+                    1..=3 => next(2_000),
+                    _ => next(80),
+                } as usize;
+                let value: Vec<u8> = (0..len).map(|j| (j as u64 ^ next(256)) as u8).collect();
+                let key = (next(2) == 0).then(|| format!("k{batch}-{i}").into_bytes());
+                record(key.as_deref(), &value, i, i)
+            })
+            .collect();
+        let out = process(&mut chain, input.clone(), batch * 1000, 0, 22);
+        assert!(out.error.is_none(), "batch {batch}: {:?}", out.error);
+        assert_eq!(
+            encode_records(&out.successes),
+            encode_records(&input),
+            "batch {batch}"
+        );
+    }
+}

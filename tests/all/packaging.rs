@@ -59,7 +59,7 @@ fn smartmodule_toml_lists_exactly_the_params_the_module_accepts() {
 }
 
 /// The broker compiles producer-side modules on every produce request: size is start-up time.
-const MAX_MODULE_BYTES: u64 = 64 * 1024;
+const MAX_MODULE_BYTES: u64 = 60 * 1024;
 
 #[test]
 fn built_modules_are_small() {

@@ -21,8 +21,7 @@ extern crate alloc;
 #[cfg(target_arch = "wasm32")]
 pub mod guest;
 #[cfg(target_arch = "wasm32")]
-#[doc(hidden)]
-pub use dlmalloc;
+pub mod heap;
 pub mod input;
 pub mod output;
 pub mod record;
@@ -61,7 +60,7 @@ macro_rules! export {
             use super::*;
 
             #[global_allocator]
-            static ALLOCATOR: $crate::dlmalloc::GlobalDlmalloc = $crate::dlmalloc::GlobalDlmalloc;
+            static ALLOCATOR: $crate::heap::Heap = $crate::heap::Heap::new();
 
             #[panic_handler]
             fn panic(_: &core::panic::PanicInfo<'_>) -> ! {

@@ -28,7 +28,11 @@ impl Hasher {
 
     #[inline]
     fn round(&mut self, word: u64) {
-        self.acc = self.acc.wrapping_add(word.wrapping_mul(P2)).rotate_left(31).wrapping_mul(P1);
+        self.acc = self
+            .acc
+            .wrapping_add(word.wrapping_mul(P2))
+            .rotate_left(31)
+            .wrapping_mul(P1);
     }
 
     fn write(&mut self, mut bytes: &[u8]) {
@@ -141,7 +145,11 @@ mod tests {
     /// The documented hash over one contiguous input, written straight from FORMAT.md §6.
     fn reference(input: &[u8]) -> u64 {
         let mut acc = SEED;
-        let round = |acc: u64, w: u64| acc.wrapping_add(w.wrapping_mul(P2)).rotate_left(31).wrapping_mul(P1);
+        let round = |acc: u64, w: u64| {
+            acc.wrapping_add(w.wrapping_mul(P2))
+                .rotate_left(31)
+                .wrapping_mul(P1)
+        };
         let mut words = input.chunks_exact(8);
         for w in &mut words {
             acc = round(acc, u64::from_le_bytes(w.try_into().unwrap()));

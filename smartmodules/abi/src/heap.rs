@@ -1,0 +1,128 @@
+//! The modules' allocator: power-of-two size classes with a free list each, carved from pages
+//! the module grows its memory by. A module allocates the same few shapes call after call
+//! (the input buffer, the output, a tag, a path), so freed blocks are reused as they are and
+//! nothing is ever split or merged. It is a few hundred bytes of wasm where a general-purpose
+//! allocator costs several kilobytes, which every produce request pays to compile.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::cell::UnsafeCell;
+use core::ptr::null_mut;
+
+const PAGE: usize = 65_536;
+/// Smallest block: room for the free list's link.
+const MIN_CLASS: u32 = 3;
+const CLASSES: usize = usize::BITS as usize;
+
+struct State {
+    /// Head of each class's free list; a free block's first word links to the next.
+    free: [*mut u8; CLASSES],
+    /// The unused rest of the pages grown so far.
+    next: usize,
+    end: usize,
+}
+
+/// The allocator. Wasm guests are single-threaded, so the state needs no lock.
+pub struct Heap(UnsafeCell<State>);
+
+// SAFETY: a wasm32 instance runs one thread; the host never re-enters a call.
+unsafe impl Sync for Heap {}
+
+impl Heap {
+    pub const fn new() -> Self {
+        Heap(UnsafeCell::new(State {
+            free: [null_mut(); CLASSES],
+            next: 0,
+            end: 0,
+        }))
+    }
+}
+
+impl Default for Heap {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The class of a request: its size and alignment rounded up to a power of two.
+fn class(layout: &Layout) -> Option<u32> {
+    let size = layout.size().max(layout.align()).max(1 << MIN_CLASS);
+    let class = size.checked_next_power_of_two()?.trailing_zeros();
+    ((class as usize) < CLASSES).then_some(class)
+}
+
+impl State {
+    /// A fresh block of `1 << class` bytes, aligned to its size (at most a page), from new
+    /// pages if need be; null when memory cannot grow.
+    fn carve(&mut self, class: u32) -> *mut u8 {
+        let size = 1usize << class;
+        let align = size.min(PAGE);
+        if let Some(start) = align_up(self.next, align) {
+            if let Some(end) = start
+                .checked_add(size)
+                .filter(|end| self.end != 0 && *end <= self.end)
+            {
+                self.next = end;
+                return start as *mut u8;
+            }
+        }
+        // Grow: extend the current region if it ends where memory ends, else start afresh
+        // at the end of memory (page-aligned, so aligned for any class).
+        let memory_end = core::arch::wasm32::memory_size(0) * PAGE;
+        let base = if self.end != 0 && self.end == memory_end {
+            align_up(self.next, align)
+        } else {
+            Some(memory_end)
+        };
+        let Some(end) = base.and_then(|b| b.checked_add(size)) else {
+            return null_mut();
+        };
+        let pages = (end - memory_end).div_ceil(PAGE);
+        if core::arch::wasm32::memory_grow(0, pages) == usize::MAX {
+            return null_mut();
+        }
+        self.end = memory_end + pages * PAGE;
+        self.next = end;
+        (end - size) as *mut u8
+    }
+}
+
+fn align_up(n: usize, align: usize) -> Option<usize> {
+    n.checked_add(align - 1).map(|n| n & !(align - 1))
+}
+
+unsafe impl GlobalAlloc for Heap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let Some(class) = class(&layout) else {
+            return null_mut();
+        };
+        let state = &mut *self.0.get();
+        let head = state.free[class as usize];
+        if head.is_null() {
+            return state.carve(class);
+        }
+        state.free[class as usize] = *(head as *mut *mut u8);
+        head
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let Some(class) = class(&layout) else { return };
+        let state = &mut *self.0.get();
+        *(ptr as *mut *mut u8) = state.free[class as usize];
+        state.free[class as usize] = ptr;
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
+            return null_mut();
+        };
+        if class(&layout) == class(&new_layout) {
+            return ptr;
+        }
+        let new = self.alloc(new_layout);
+        if !new.is_null() {
+            core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+            self.dealloc(ptr, layout);
+        }
+        new
+    }
+}
