@@ -460,7 +460,12 @@ impl Policy {
             }
         };
 
-        let mut key = tag.as_ref().map(|e| Seen::key(e.origin(), e.id()));
+        // The (origin, id) key is only needed by a `dedup` window.
+        let keyed = self.dedup.is_some();
+        let mut key = tag
+            .as_ref()
+            .filter(|_| keyed)
+            .map(|e| Seen::key(e.origin(), e.id()));
 
         if self.strip {
             return (
@@ -563,7 +568,7 @@ impl Policy {
                     return (Outcome::Refuse(self.bad_tag(rec, e)), key);
                 }
                 let id = record_id(&self.cluster, rec.timestamp, rec.offset, rec.key, rec.value);
-                key = Some(Seen::key(&self.cluster, id));
+                key = keyed.then(|| Seen::key(&self.cluster, id));
                 let mut flags = if violation { FLAG_VIOLATION } else { 0 };
                 if self.carrier == Carrier::Key && rec.key.is_none() {
                     flags |= FLAG_NO_KEY;
