@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use fluvio_protocol::record::{Record, RecordData};
+use fluvio_protocol::Encoder;
 use fluvio_smartmodule::dataplane::smartmodule::{Lookback, SmartModuleInput};
 
 use crate::chain_file::{ChainFile, ModuleResolver};
@@ -140,21 +141,27 @@ impl Batch {
         self.base_offset + self.records[index].preamble.offset_delta()
     }
 
+    /// Encodes `records` as the input of `module`, with the batch's base offset and base
+    /// timestamp. Encodes from the slice, so the records need not be cloned; the bytes are
+    /// those of `SmartModuleInput::try_from_records`.
     fn to_input(
         &self,
         module: &str,
-        records: Vec<Record>,
+        records: &[Record],
         version: i16,
     ) -> Result<SmartModuleInput, EngineError> {
-        let mut input = SmartModuleInput::try_from_records(records, version).map_err(|e| {
-            EngineError::Encode {
+        let refs: Vec<&Record> = records.iter().collect();
+        let mut raw = Vec::with_capacity(refs.write_size(version));
+        refs.encode(&mut raw, version)
+            .map_err(|e| EngineError::Encode {
                 module: module.to_string(),
                 message: e.to_string(),
-            }
-        })?;
-        input.set_base_offset(self.base_offset);
-        input.set_base_timestamp(self.base_timestamp);
-        Ok(input)
+            })?;
+        Ok(SmartModuleInput::new(
+            raw,
+            self.base_offset,
+            self.base_timestamp,
+        ))
     }
 }
 
@@ -409,14 +416,27 @@ impl Chain {
         Ok(fed)
     }
 
-    /// Runs a batch and returns what the broker would write, or why it would not.
+    /// Runs a batch and returns what the broker would write, or why it would not: the lean
+    /// path of [`Chain::run`], which feeds each module's successes to the next without
+    /// keeping the steps or tracing any record.
     pub fn process(&mut self, batch: &Batch) -> Result<Vec<Record>, ChainFailure> {
-        let run = self.run(batch);
-        match run.outcome {
-            Outcome::Written => Ok(run.output().to_vec()),
-            Outcome::Refused(e) => Err(ChainFailure::Refused(e)),
-            Outcome::Failed(e) => Err(ChainFailure::Failed(e)),
+        // The next module's input: the batch's records, then each module's successes.
+        let mut current: Option<Vec<Record>> = None;
+        for module in &mut self.modules {
+            let records = current.as_deref().unwrap_or(&batch.records);
+            let input = batch
+                .to_input(module.name(), records, self.version)
+                .map_err(ChainFailure::Failed)?;
+            let output = module.call_transform(input).map_err(ChainFailure::Failed)?;
+            if let Some(error) = output.error {
+                return Err(ChainFailure::Refused(RuntimeError {
+                    module: module.name().to_string(),
+                    error: Box::new(error),
+                }));
+            }
+            current = Some(output.successes);
         }
+        Ok(current.unwrap_or_else(|| batch.records.clone()))
     }
 
     /// Runs a batch module by module, keeping each module's output and each record's fate.
@@ -424,17 +444,25 @@ impl Chain {
     /// re-instantiated on its next call.
     pub fn run(&mut self, batch: &Batch) -> ChainRun {
         let n = batch.records.len();
-        let mut current: Vec<Record> = batch.records.clone();
+        // The records fed to the next module are the batch's until a module hands back its
+        // successes, then those of the last step: `fed_by` is that step's index.
+        let mut fed_by: Option<usize> = None;
         // lineage[j]: which input record current[j] came from, if known.
         let mut lineage: Vec<Option<usize>> = (0..n).map(Some).collect();
+        // alive[i]: whether some current record traces back to input record i.
+        let mut alive = vec![true; n];
         let mut dropped: Vec<Option<String>> = vec![None; n];
         let mut lost_at: Option<String> = None;
-        let mut steps = Vec::with_capacity(self.modules.len());
+        let mut steps: Vec<StepRun> = Vec::with_capacity(self.modules.len());
         let mut outcome = Outcome::Written;
 
         for module in &mut self.modules {
             let name = module.name().to_string();
-            let input = match batch.to_input(&name, current.clone(), self.version) {
+            let current = match fed_by {
+                Some(k) => steps[k].output.as_slice(),
+                None => batch.records.as_slice(),
+            };
+            let input = match batch.to_input(&name, current, self.version) {
                 Ok(input) => input,
                 Err(e) => {
                     outcome = Outcome::Failed(e);
@@ -450,12 +478,14 @@ impl Chain {
                     break;
                 }
             };
-            let new_lineage = attribute(&current, &lineage, &output.successes);
+            let new_lineage = attribute(current, &lineage, &output.successes);
+            let given = current.len();
+            let handed_back = output.successes.len();
             steps.push(StepRun {
                 module: name.clone(),
                 kind: module.kind(),
-                input: current.len(),
-                output: output.successes.clone(),
+                input: given,
+                output: output.successes,
                 fuel: stats.fuel,
                 elapsed: stats.elapsed,
             });
@@ -468,79 +498,88 @@ impl Chain {
             }
             match new_lineage {
                 Some(new_lineage) => {
-                    for (i, d) in dropped.iter_mut().enumerate() {
-                        let was_alive = lineage.contains(&Some(i));
-                        if d.is_none() && was_alive && !new_lineage.contains(&Some(i)) {
+                    let now_alive = origins_alive(&new_lineage, n);
+                    for ((d, was), now) in dropped.iter_mut().zip(&alive).zip(&now_alive) {
+                        if d.is_none() && *was && !*now {
                             *d = Some(name.clone());
                         }
                     }
+                    alive = now_alive;
                     lineage = new_lineage;
                 }
                 None => {
                     if lost_at.is_none() && lineage.iter().any(Option::is_some) {
                         lost_at = Some(name.clone());
                     }
-                    lineage = vec![None; output.successes.len()];
+                    alive.fill(false);
+                    lineage = vec![None; handed_back];
                 }
             }
-            current = output.successes;
+            fed_by = Some(steps.len() - 1);
         }
+
+        let current = match fed_by {
+            Some(k) => steps[k].output.as_slice(),
+            None => batch.records.as_slice(),
+        };
+        let written = outcome.is_written();
+        // The fate of a record that was neither dropped nor written, the same for all.
+        let batch_fate = match &outcome {
+            Outcome::Written => None,
+            Outcome::Refused(e) => Some(Fate::Refused {
+                module: e.module.clone(),
+                message: e.hint().to_string(),
+                this_record: false,
+            }),
+            Outcome::Failed(e) => Some(Fate::Failed {
+                module: e.module().unwrap_or("the chain").to_string(),
+                message: e.to_string(),
+            }),
+        };
+        let refused_offset = match &outcome {
+            Outcome::Refused(e) => Some(e.offset()),
+            _ => None,
+        };
+        let by_origin = if written {
+            OutputsByOrigin::new(&lineage, n)
+        } else {
+            OutputsByOrigin::default()
+        };
 
         let mut fates = Vec::with_capacity(n);
         for (i, input) in batch.records.iter().enumerate() {
-            let alive = lineage.contains(&Some(i));
+            let outs: &[usize] = if written { by_origin.of(i) } else { &[] };
             let fate = if let Some(module) = &dropped[i] {
                 Fate::Dropped {
                     module: module.clone(),
                 }
-            } else {
-                match &outcome {
-                    Outcome::Refused(e) => Fate::Refused {
-                        module: e.module.clone(),
-                        message: e.hint().to_string(),
-                        this_record: batch.offset_of(i) == e.offset(),
-                    },
-                    Outcome::Failed(e) => Fate::Failed {
-                        module: e.module().unwrap_or("the chain").to_string(),
-                        message: e.to_string(),
-                    },
-                    Outcome::Written if !alive && lost_at.is_some() => Fate::Unattributed {
-                        module: lost_at.clone().unwrap_or_default(),
-                    },
-                    Outcome::Written => {
-                        let outs: Vec<&Record> = lineage
-                            .iter()
-                            .zip(&current)
-                            .filter(|(l, _)| **l == Some(i))
-                            .map(|(_, r)| r)
-                            .collect();
-                        if outs.len() == 1
-                            && outs[0].key == input.key
-                            && outs[0].value.as_ref() == input.value.as_ref()
-                        {
-                            Fate::Passed
-                        } else {
-                            Fate::Changed
-                        }
-                    }
+            } else if let Some(fate) = &batch_fate {
+                let mut fate = fate.clone();
+                if let Fate::Refused { this_record, .. } = &mut fate {
+                    *this_record = refused_offset == Some(batch.offset_of(i));
                 }
-            };
-            let outputs = if outcome.is_written() {
-                lineage
-                    .iter()
-                    .zip(&current)
-                    .filter(|(l, _)| **l == Some(i))
-                    .map(|(_, r)| r.clone())
-                    .collect()
+                fate
+            } else if !alive[i] && lost_at.is_some() {
+                Fate::Unattributed {
+                    module: lost_at.clone().unwrap_or_default(),
+                }
+            } else if let [only] = outs {
+                let out = &current[*only];
+                if out.key == input.key && out.value.as_ref() == input.value.as_ref() {
+                    Fate::Passed
+                } else {
+                    Fate::Changed
+                }
             } else {
-                Vec::new()
+                Fate::Changed
             };
+            let outputs = outs.iter().map(|&j| current[j].clone()).collect();
             fates.push(RecordFate { fate, outputs });
         }
-        let unattributed = if outcome.is_written() {
+        let unattributed = if written {
             lineage
                 .iter()
-                .zip(&current)
+                .zip(current)
                 .filter(|(l, _)| l.is_none())
                 .map(|(_, r)| r.clone())
                 .collect()
@@ -554,6 +593,53 @@ impl Chain {
             outcome,
             fates,
             unattributed,
+        }
+    }
+}
+
+/// Which input records (of `n`) some record of a lineage traces back to.
+fn origins_alive(lineage: &[Option<usize>], n: usize) -> Vec<bool> {
+    let mut alive = vec![false; n];
+    for &origin in lineage.iter().flatten() {
+        alive[origin] = true;
+    }
+    alive
+}
+
+/// The positions of the current records grouped by the input record they trace back to,
+/// each group in output order: built once, in linear time (a counting sort).
+#[derive(Debug, Default)]
+struct OutputsByOrigin {
+    /// Group `i` is `positions[starts[i]..starts[i + 1]]`.
+    starts: Vec<usize>,
+    positions: Vec<usize>,
+}
+
+impl OutputsByOrigin {
+    fn new(lineage: &[Option<usize>], n: usize) -> Self {
+        let mut starts = vec![0usize; n + 1];
+        for &origin in lineage.iter().flatten() {
+            starts[origin + 1] += 1;
+        }
+        for i in 0..n {
+            starts[i + 1] += starts[i];
+        }
+        let mut next = starts.clone();
+        let mut positions = vec![0usize; starts[n]];
+        for (j, origin) in lineage.iter().enumerate() {
+            if let Some(origin) = *origin {
+                positions[next[origin]] = j;
+                next[origin] += 1;
+            }
+        }
+        Self { starts, positions }
+    }
+
+    /// Positions of the records that came from input record `i`.
+    fn of(&self, i: usize) -> &[usize] {
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(&start), Some(&end)) => &self.positions[start..end],
+            _ => &[],
         }
     }
 }
