@@ -3,17 +3,26 @@
 //! are written back as their own bytes, and every failure is a structured runtime error.
 //!
 //! A module implements [`SmartModule`] and calls [`export!`]:
-//! ```ignore
-//! struct Keep;
-//! impl smartmodule_abi::SmartModule for Keep {
-//!     const KIND: smartmodule_abi::Kind = smartmodule_abi::Kind::Filter;
-//!     fn init(_: &smartmodule_abi::Params) -> Result<Self, String> { Ok(Keep) }
-//!     fn process(&mut self, _: &smartmodule_abi::Record, out: &mut smartmodule_abi::Emit) -> Result<(), String> {
-//!         out.pass();
+//! ```
+//! use smartmodule_abi::{export, Emit, Kind, Params, Record, SmartModule};
+//!
+//! /// Keeps records whose value is not empty.
+//! struct NonEmpty;
+//!
+//! impl SmartModule for NonEmpty {
+//!     const KIND: Kind = Kind::Filter;
+//!     fn init(_params: &Params<'_>) -> Result<Self, String> {
+//!         Ok(NonEmpty)
+//!     }
+//!     fn process(&mut self, record: &Record<'_, '_>, out: &mut Emit<'_, '_, '_, '_>) -> Result<(), String> {
+//!         if !record.value().is_empty() {
+//!             out.pass();
+//!         }
 //!         Ok(())
 //!     }
 //! }
-//! smartmodule_abi::export!(filter: Keep);
+//!
+//! export!(filter: NonEmpty);
 //! ```
 #![no_std]
 extern crate alloc;
