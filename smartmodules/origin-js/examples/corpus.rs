@@ -312,30 +312,6 @@ fn input(rng: &mut Rng) -> Vec<u8> {
     }
 }
 
-/// Whether a length varint at the start of `bytes` overflows a 32-bit `usize`
-/// as postcard reads it: it reads at most 5 bytes, and the 5th must end the
-/// varint and hold at most 4 bits.
-fn overflows_u32(bytes: &[u8]) -> bool {
-    match bytes.get(..5) {
-        Some(&[b0, b1, b2, b3, b4]) => {
-            [b0, b1, b2, b3].iter().all(|b| b & 0x80 != 0) && (b4 & 0x80 != 0 || b4 > 0x0F)
-        }
-        _ => false,
-    }
-}
-
-/// A varint of at most 5 bytes and its length; `None` if it runs past the input.
-fn short_varint(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut v = 0u64;
-    for (i, &b) in bytes.iter().take(5).enumerate() {
-        v |= u64::from(b & 0x7F) << (7 * i);
-        if b & 0x80 == 0 {
-            return Some((v, i + 1));
-        }
-    }
-    None
-}
-
 /// Minimal JSON string quoting (everything written here is ASCII).
 fn q(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
