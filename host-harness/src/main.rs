@@ -109,17 +109,8 @@ struct TestArgs {
     )]
     params: Vec<String>,
 
-    /// Input records: a file, or - for stdin
-    #[arg(long, short = 'i', value_name = "FILE|-", default_value = "-")]
-    input: String,
-
-    /// How the input is written [default: jsonl for .jsonl/.ndjson/.json files, else text]
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    input_format: Option<InputFormatArg>,
-
-    /// Output format
-    #[arg(long, value_enum, default_value = "text")]
-    format: OutputFormat,
+    #[command(flatten)]
+    io: IoArgs,
 
     /// Key given to every input record that has none
     #[arg(long, value_name = "K")]
@@ -184,17 +175,8 @@ struct InspectArgs {
     #[arg(long, value_enum, default_value = "value")]
     carrier: CarrierArg,
 
-    /// Input records: a file, or - for stdin
-    #[arg(long, short = 'i', value_name = "FILE|-", default_value = "-")]
-    input: String,
-
-    /// How the input is written [default: jsonl for .jsonl/.ndjson/.json files, else text]
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    input_format: Option<InputFormatArg>,
-
-    /// Output format
-    #[arg(long, value_enum, default_value = "text")]
-    format: OutputFormat,
+    #[command(flatten)]
+    io: IoArgs,
 }
 
 #[derive(Args)]
@@ -233,6 +215,22 @@ fn demo(args: DemoArgs) -> u8 {
         }
         Err(e) => fail(EXIT_LOAD, e),
     }
+}
+
+/// Where records come from and how the report is written, for `test` and `inspect`.
+#[derive(Args)]
+struct IoArgs {
+    /// Input records: a file, or - for stdin
+    #[arg(long, short = 'i', value_name = "FILE|-", default_value = "-")]
+    input: String,
+
+    /// How the input is written [default: jsonl for .jsonl/.ndjson/.json files, else text]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    input_format: Option<InputFormatArg>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    format: OutputFormat,
 }
 
 fn main() -> ExitCode {
@@ -394,17 +392,22 @@ fn test(args: TestArgs) -> u8 {
         Ok(l) => l,
         Err(e) => return fail(EXIT_OTHER, e),
     };
-    let format = input_format(args.input_format, &args.input);
-    let inputs = match input::read_path(&args.input, format, args.key.as_deref().map(str::as_bytes))
-    {
+    let format = input_format(args.io.input_format, &args.io.input);
+    let inputs = match input::read_path(
+        &args.io.input,
+        format,
+        args.key.as_deref().map(str::as_bytes),
+    ) {
         Ok(r) => r,
         Err(e) => return fail(EXIT_OTHER, e),
     };
     let lookback_inputs = match &args.lookback {
-        Some(path) => match input::read_path(path, input_format(args.input_format, path), None) {
-            Ok(r) => Some(r),
-            Err(e) => return fail(EXIT_OTHER, e),
-        },
+        Some(path) => {
+            match input::read_path(path, input_format(args.io.input_format, path), None) {
+                Ok(r) => Some(r),
+                Err(e) => return fail(EXIT_OTHER, e),
+            }
+        }
         None => None,
     };
 
@@ -577,7 +580,7 @@ fn test(args: TestArgs) -> u8 {
     text.push_str(&summary);
     text.push('\n');
 
-    match args.format {
+    match args.io.format {
         OutputFormat::Text => print!("{text}"),
         OutputFormat::Jsonl => {
             for d in &docs {
@@ -629,8 +632,8 @@ fn test(args: TestArgs) -> u8 {
 }
 
 fn inspect(args: InspectArgs) -> u8 {
-    let format = input_format(args.input_format, &args.input);
-    let records = match input::read_path(&args.input, format, None) {
+    let format = input_format(args.io.input_format, &args.io.input);
+    let records = match input::read_path(&args.io.input, format, None) {
         Ok(r) => r,
         Err(e) => return fail(EXIT_OTHER, e),
     };
@@ -688,7 +691,7 @@ fn inspect(args: InspectArgs) -> u8 {
             String::new()
         }
     ));
-    match args.format {
+    match args.io.format {
         OutputFormat::Text => print!("{text}"),
         OutputFormat::Jsonl => {
             for d in &docs {
