@@ -8,7 +8,7 @@ use fluvio_protocol::record::Record;
 use fluvio_smartengine::{
     SmartEngine, SmartModuleChainBuilder, SmartModuleChainInstance, SmartModuleConfig,
 };
-use fluvio_smartmodule::dataplane::smartmodule::SmartModuleInput;
+use fluvio_smartmodule::dataplane::smartmodule::{SmartModuleInput, SmartModuleOutput};
 use host_harness::{Batch, Chain, ChainFailure, ChainOptions, Engine, ModuleSpec};
 
 use crate::inputs::{Cell, BASE_OFFSET, BASE_TIMESTAMP};
@@ -133,13 +133,7 @@ impl Runners {
                 let input = input(records)?;
                 let output = self.official.process(input).map_err(|e| format!("{e:#}"))?;
                 let elapsed = started.elapsed();
-                Ok((
-                    match output.error {
-                        Some(e) => Reply::Refused(e.hint),
-                        None => Reply::Records(output.successes),
-                    },
-                    elapsed,
-                ))
+                Ok((Reply::from(output), elapsed))
             }
             EngineKind::Harness => {
                 let batch = Batch {
@@ -165,14 +159,17 @@ impl Runners {
                 let input = input(records)?;
                 let output = module.call_transform(input).map_err(|e| e.to_string())?;
                 let elapsed = started.elapsed();
-                Ok((
-                    match output.error {
-                        Some(e) => Reply::Refused(e.hint),
-                        None => Reply::Records(output.successes),
-                    },
-                    elapsed,
-                ))
+                Ok((Reply::from(output), elapsed))
             }
+        }
+    }
+}
+
+impl From<SmartModuleOutput> for Reply {
+    fn from(output: SmartModuleOutput) -> Self {
+        match output.error {
+            Some(e) => Reply::Refused(e.hint),
+            None => Reply::Records(output.successes),
         }
     }
 }

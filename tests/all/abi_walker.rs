@@ -17,35 +17,19 @@ use std::time::Duration;
 
 use crate::common::{encode_records, record};
 
+/// A `SmartModuleInput` as the host encodes it at `version`.
 fn encode_input(
     records: &[Record],
     base_offset: i64,
     base_timestamp: i64,
     version: i16,
-    params: &[(&str, &str)],
 ) -> Vec<u8> {
     let mut raw = Vec::new();
     records.to_vec().encode(&mut raw, version).unwrap();
-    let mut input = SmartModuleInput::new(raw, base_offset, base_timestamp);
-    let map: BTreeMap<String, String> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    #[allow(deprecated)]
-    {
-        // `params` is only settable through the decoder; build it the way the host encodes it.
-        let mut extra = SmartModuleExtraParams::from(map);
-        extra.set_lookback(Some(Lookback {
-            last: 7,
-            age: Some(Duration::from_millis(1500)),
-        }));
-        let mut bytes = Vec::new();
-        input.encode(&mut bytes, version).unwrap();
-        let _ = extra;
-        input = SmartModuleInput::decode_from(&mut std::io::Cursor::new(&bytes), version).unwrap();
-    }
     let mut bytes = Vec::new();
-    input.encode(&mut bytes, version).unwrap();
+    SmartModuleInput::new(raw, base_offset, base_timestamp)
+        .encode(&mut bytes, version)
+        .unwrap();
     bytes
 }
 
@@ -75,7 +59,7 @@ fn arb_record() -> impl Strategy<Value = Record> {
 fn input_header_fields_are_read_for_every_version() {
     for version in [16i16, 18, 19, 20, 21, 22, 23, 24, 25] {
         let records = vec![record(Some(b"k"), b"v", 3, 9)];
-        let bytes = encode_input(&records, 42, 1_700_000_000_123, version, &[]);
+        let bytes = encode_input(&records, 42, 1_700_000_000_123, version);
         let input = Input::decode(&bytes, version as u32).expect("decodes");
         assert_eq!(input.base_offset, 42, "v{version}");
         let expect_ts = if version >= 22 { 1_700_000_000_123 } else { 0 };
@@ -137,7 +121,7 @@ fn runtime_error_output_decodes_in_the_protocol_crate() {
         record(Some(b"key"), b"value", 0, 0),
         record(None, b"second", 1, 0),
     ];
-    let bytes = encode_input(&records, 10, 0, 22, &[]);
+    let bytes = encode_input(&records, 10, 0, 22);
     let input = Input::decode(&bytes, 22).unwrap();
     let recs: Vec<_> = input.records().unwrap().map(Result::unwrap).collect();
     for (kind, tag) in [
@@ -202,7 +186,7 @@ impl SmartModule for Upper {
 #[test]
 fn emitted_records_equal_what_the_protocol_encoder_writes() {
     let records: Vec<Record> = crate::common::corpus();
-    let bytes = encode_input(&records, 5, 77, 25, &[]);
+    let bytes = encode_input(&records, 5, 77, 25);
     let mut out = Vec::new();
     let mut state = None;
     assert_eq!(
@@ -237,7 +221,7 @@ fn a_refusal_keeps_earlier_records_and_names_the_offset() {
         record(Some(b"k"), b"refuse me", 1, 0),
         record(None, b"c", 2, 0),
     ];
-    let bytes = encode_input(&records, 100, 0, 22, &[]);
+    let bytes = encode_input(&records, 100, 0, 22);
     let mut out = Vec::new();
     smartmodule_abi::run_transform::<Upper>(&mut None, &bytes, 22, &mut out);
     let decoded = SmartModuleOutput::decode_from(&mut std::io::Cursor::new(&out), 22).unwrap();
@@ -252,7 +236,7 @@ fn a_refusal_keeps_earlier_records_and_names_the_offset() {
 #[test]
 fn malformed_input_becomes_a_runtime_error_not_a_panic() {
     let records = vec![record(None, b"abc", 0, 0)];
-    let good = encode_input(&records, 0, 0, 22, &[]);
+    let good = encode_input(&records, 0, 0, 22);
     for cut in 0..good.len() {
         let mut out = Vec::new();
         let status = smartmodule_abi::run_transform::<Upper>(&mut None, &good[..cut], 22, &mut out);
@@ -274,7 +258,7 @@ proptest! {
         base_offset in any::<i64>(),
         version in prop::sample::select(vec![16i16, 18, 20, 21, 22, 23, 25]),
     ) {
-        let bytes = encode_input(&records, base_offset, 0, version, &[]);
+        let bytes = encode_input(&records, base_offset, 0, version);
         let out = walk_and_copy(&bytes, version as u32);
         let mut expected = Vec::new();
         SmartModuleOutput::new(records).encode(&mut expected, version).unwrap();

@@ -11,12 +11,12 @@ use fluvio_smartmodule::dataplane::smartmodule::{SmartModuleInput, SmartModuleOu
 /// with and without lookback age (21) and base timestamps (22).
 pub const VERSIONS: [i16; 5] = [18, 20, 21, 22, 25];
 
-/// Builds a one-module chain in the official engine.
+/// Builds a one-module chain in the official engine; an error is rendered as its text.
 pub fn official_chain(
     wasm: Vec<u8>,
     params: &[(&str, &str)],
     version: i16,
-) -> anyhow_like::Result<SmartModuleChainInstance> {
+) -> Result<SmartModuleChainInstance, String> {
     official_chain_of(vec![(wasm, params.to_vec())], version)
 }
 
@@ -27,7 +27,7 @@ pub type ModuleWithParams<'p> = (Vec<u8>, Vec<(&'p str, &'p str)>);
 pub fn official_chain_of(
     modules: Vec<ModuleWithParams<'_>>,
     version: i16,
-) -> anyhow_like::Result<SmartModuleChainInstance> {
+) -> Result<SmartModuleChainInstance, String> {
     let engine = SmartEngine::new();
     let mut builder = SmartModuleChainBuilder::default();
     for (i, (wasm, params)) in modules.into_iter().enumerate() {
@@ -88,9 +88,4 @@ pub fn corpus() -> Vec<Record> {
         v.push(record(None, format!("record {i}").as_bytes(), 7 + i, i));
     }
     v
-}
-
-/// `anyhow` is not a direct dependency; errors are rendered to text at this boundary.
-pub mod anyhow_like {
-    pub type Result<T> = std::result::Result<T, String>;
 }

@@ -410,13 +410,14 @@ impl Policy {
     /// Remembers a record the topic already stored (replayed through `look_back`), so that
     /// the `dedup` window survives a restart.
     pub fn remember(&mut self, rec: &RecordView<'_>) {
+        let Some(window) = &mut self.dedup else {
+            return;
+        };
         let field = match self.carrier {
             Carrier::Value => Some(rec.value),
             Carrier::Key => rec.key,
         };
-        if let (Some(window), Some(Ok(Decoded::Tagged { envelope, .. }))) =
-            (&mut self.dedup, field.map(decode))
-        {
+        if let Some(Ok(Decoded::Tagged { envelope, .. })) = field.map(decode) {
             window.remember(Seen::key(envelope.origin(), envelope.id()));
         }
     }
