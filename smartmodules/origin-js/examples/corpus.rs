@@ -205,7 +205,7 @@ fn valid_tag(rng: &mut Rng) -> Vec<u8> {
         m.iter_mut().for_each(|b| *b = rng.byte());
         m
     });
-    let path = ids.iter().map(String::as_str).collect();
+    let path: Vec<&str> = ids.iter().map(String::as_str).collect();
     let id = rng.next().to_le_bytes();
     let mut envelope =
         Envelope::from_parts(flags, path, timestamp(rng), id, mac).expect("random parts are valid");

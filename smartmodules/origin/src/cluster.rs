@@ -72,7 +72,12 @@ pub fn validate_cluster_id(id: &str) -> Result<(), ClusterIdError> {
 /// The same rules as [`validate_cluster_id`], as a plain yes/no for the decode path.
 #[inline]
 pub(crate) fn is_valid_cluster_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= MAX_ID_LEN && id.bytes().all(is_id_byte)
+    is_valid_cluster_id_bytes(id.as_bytes())
+}
+
+/// [`is_valid_cluster_id`] on bytes, as the decoder reads them.
+pub(crate) fn is_valid_cluster_id_bytes(id: &[u8]) -> bool {
+    !id.is_empty() && id.len() <= MAX_ID_LEN && id.iter().all(|b| is_id_byte(*b))
 }
 
 #[cfg(test)]

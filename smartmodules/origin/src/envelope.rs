@@ -1,68 +1,109 @@
 //! The envelope type, its wire encoding and the total decoder.
+//!
+//! The body is the postcard encoding of the fields in wire order (docs/FORMAT.md §2), written
+//! and read here by hand: a tag is written into every record an origin produces and read on
+//! every hop, and a generic serialiser cost several times the rest of the per-record work and
+//! a tenth of each module's size. `tests/postcard.rs` holds the `serde` + `postcard` reference
+//! and checks that both give the same bytes and the same answers.
 
 use alloc::vec::Vec;
+use core::fmt;
+use core::hash::{Hash, Hasher};
 
-use postcard::ser_flavors::Flavor;
-use serde::{Deserialize, Serialize};
-
-use crate::cluster::{is_valid_cluster_id, validate_cluster_id};
+use crate::cluster::{is_valid_cluster_id, is_valid_cluster_id_bytes, validate_cluster_id};
 use crate::{EnvelopeError, FLAG_VIOLATION, MAC_LEN, MAGIC, MAX_PATH, PREFIX_LEN, VERSION};
 
 /// The origin tag of one record: where it was first produced and which
 /// clusters it passed through since.
 ///
 /// Its fields are private so that every `Envelope` keeps the invariants the
-/// decoder checks: 1..=16 valid cluster ids and `hops == path.len() - 1`.
-/// Cluster ids are borrowed, from the decoded bytes or from the caller.
-///
-/// Field order is the wire order (version 1). The body decodes into `Wire`
-/// and encodes from `Body`: both have the same fields in the same order.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// decoder checks: 1..=16 valid cluster ids, and a hop count of `path.len() - 1`.
+/// Cluster ids are borrowed, from the decoded bytes or from the caller. A decoded tag keeps
+/// its path as the wire bytes, so that decoding neither allocates nor copies, and forwarding
+/// writes those bytes back in one piece.
+#[derive(Clone)]
 pub struct Envelope<'a> {
     flags: u8,
-    hops: u8,
-    path: Vec<&'a str>,
+    count: u8,
+    ids: Ids<'a>,
     timestamp: i64,
     id: [u8; 8],
     mac: Option<[u8; MAC_LEN]>,
 }
 
-/// The version-1 body as postcard decodes it, before any check. Kept private
-/// so that no unchecked `Envelope` can be deserialised from outside [`decode`].
-#[derive(Deserialize)]
-struct Wire<'a> {
-    flags: u8,
-    hops: u8,
-    #[serde(borrow)]
-    path: Vec<&'a str>,
-    timestamp: i64,
-    id: [u8; 8],
-    mac: Option<[u8; MAC_LEN]>,
+/// Where the path's `count` cluster ids are.
+#[derive(Clone)]
+enum Ids<'a> {
+    /// As on the wire, checked by [`decode`]: per id, a length byte then the id.
+    Wire(&'a [u8]),
+    /// A new tag's single id.
+    One(&'a str),
+    /// Ids given by the caller, or a path extended by [`Envelope::with_hop`].
+    List(Vec<&'a str>),
 }
 
-impl<'a> From<Wire<'a>> for Envelope<'a> {
-    fn from(w: Wire<'a>) -> Self {
-        Envelope {
-            flags: w.flags,
-            hops: w.hops,
-            path: w.path,
-            timestamp: w.timestamp,
-            id: w.id,
-            mac: w.mac,
-        }
+/// Walks the path's ids, as bytes.
+#[derive(Clone)]
+struct IdIter<'e, 'a> {
+    ids: &'e Ids<'a>,
+    at: usize,
+}
+
+impl<'a> Iterator for IdIter<'_, 'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let item = match self.ids {
+            Ids::Wire(bytes) => {
+                let (&len, rest) = bytes.get(self.at..)?.split_first()?;
+                let id = rest.get(..usize::from(len))?;
+                self.at += 1 + id.len();
+                return Some(id);
+            }
+            Ids::One(id) => (self.at == 0).then_some(id.as_bytes()),
+            Ids::List(list) => list.get(self.at).map(|id| id.as_bytes()),
+        };
+        self.at += 1;
+        item
     }
 }
 
-/// The serialising view of an [`Envelope`]: the same fields in the same order,
-/// borrowed, with the MAC chosen by the caller (the MAC input leaves it out).
-#[derive(Serialize)]
-pub(crate) struct Body<'e, 'a> {
-    flags: u8,
-    hops: u8,
-    path: &'e [&'a str],
-    timestamp: i64,
-    id: &'e [u8; 8],
-    mac: Option<&'e [u8; MAC_LEN]>,
+impl PartialEq for Envelope<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.flags == other.flags
+            && self.count == other.count
+            && self.id_bytes().eq(other.id_bytes())
+            && self.timestamp == other.timestamp
+            && self.id == other.id
+            && self.mac == other.mac
+    }
+}
+
+impl Eq for Envelope<'_> {}
+
+impl Hash for Envelope<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.flags.hash(state);
+        for id in self.id_bytes() {
+            id.hash(state);
+        }
+        self.timestamp.hash(state);
+        self.id.hash(state);
+        self.mac.hash(state);
+    }
+}
+
+impl fmt::Debug for Envelope<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Envelope")
+            .field("flags", &self.flags)
+            .field("hops", &self.hops())
+            .field("path", &self.path())
+            .field("timestamp", &self.timestamp)
+            .field("id", &self.id)
+            .field("mac", &self.mac)
+            .finish()
+    }
 }
 
 /// What [`decode`] found at the start of a carrier.
@@ -79,27 +120,23 @@ pub enum Decoded<'a> {
     },
 }
 
-/// A postcard output that appends to a `Vec<u8>` and cannot fail.
-struct VecSink<'o>(&'o mut Vec<u8>);
+/// Where an encoded tag goes: a buffer, or the MAC computed over it.
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
 
-impl Flavor for VecSink<'_> {
-    type Output = ();
-
+impl Sink for Vec<u8> {
     #[inline]
-    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        self.0.extend_from_slice(data);
-        Ok(())
-    }
-
-    #[inline]
-    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
-        self.0.push(data);
-        Ok(())
-    }
-
-    #[inline]
-    fn finalize(self) -> postcard::Result<()> {
-        Ok(())
+    fn put(&mut self, bytes: &[u8]) {
+        // In wasm a copy of any length is a `memory.copy`, which the engine runs as a call
+        // out of the module: for the few bytes of a tag's fields, pushing them is cheaper.
+        if bytes.len() <= 16 {
+            for &b in bytes {
+                self.push(b);
+            }
+        } else {
+            self.extend_from_slice(bytes);
+        }
     }
 }
 
@@ -129,6 +166,11 @@ fn read_varint(bytes: &[u8]) -> Option<u64> {
     None
 }
 
+/// A checked id as text: ids hold only ASCII, so this never gives `""` for a real id.
+fn text(id: &[u8]) -> &str {
+    core::str::from_utf8(id).unwrap_or("")
+}
+
 impl<'a> Envelope<'a> {
     /// A new tag for a record produced on `cluster`: path `[cluster]`, no hops,
     /// no flags, no MAC. `id` is normally [`record_id`](crate::record_id).
@@ -141,43 +183,52 @@ impl<'a> Envelope<'a> {
         id: [u8; 8],
     ) -> Result<Self, EnvelopeError> {
         validate_cluster_id(cluster)?;
-        Ok(Envelope {
-            flags: 0,
-            hops: 0,
-            path: alloc::vec![cluster],
+        Ok(Self::origin_trusted(0, cluster, timestamp, id))
+    }
+
+    /// [`new_origin`](Self::new_origin) with flags, for a `cluster` the caller has already
+    /// validated (a policy checks its own cluster id once, at init).
+    pub(crate) fn origin_trusted(flags: u8, cluster: &'a str, timestamp: i64, id: [u8; 8]) -> Self {
+        Envelope {
+            flags,
+            count: 1,
+            ids: Ids::One(cluster),
             timestamp,
             id,
             mac: None,
-        })
+        }
     }
 
     /// Builds a tag from all its fields, checking them as [`decode`] does.
-    /// `hops` is derived from the path. Unknown flag bits are kept.
+    /// The hop count is derived from the path. Unknown flag bits are kept.
     ///
     /// Fails with [`EnvelopeError::EmptyPath`], [`EnvelopeError::PathTooLong`]
     /// or [`EnvelopeError::BadClusterId`].
     pub fn from_parts(
         flags: u8,
-        path: Vec<&'a str>,
+        path: impl AsRef<[&'a str]>,
         timestamp: i64,
         id: [u8; 8],
         mac: Option<[u8; MAC_LEN]>,
     ) -> Result<Self, EnvelopeError> {
-        let hops = match path.len() {
-            0 => return Err(EnvelopeError::EmptyPath),
-            n if n > MAX_PATH => return Err(EnvelopeError::PathTooLong),
-            n => (n - 1) as u8,
-        };
-        let envelope = Envelope {
+        let path = path.as_ref();
+        if path.is_empty() {
+            return Err(EnvelopeError::EmptyPath);
+        }
+        if path.len() > MAX_PATH {
+            return Err(EnvelopeError::PathTooLong);
+        }
+        if !path.iter().all(|c| is_valid_cluster_id(c)) {
+            return Err(EnvelopeError::BadClusterId);
+        }
+        Ok(Envelope {
             flags,
-            hops,
-            path,
+            count: path.len() as u8,
+            ids: Ids::List(path.to_vec()),
             timestamp,
             id,
             mac,
-        };
-        envelope.check()?;
-        Ok(envelope)
+        })
     }
 
     /// The same tag one hop further: `cluster` appended to the path, `hops + 1`.
@@ -191,17 +242,16 @@ impl<'a> Envelope<'a> {
     where
         'a: 'b,
     {
-        if self.path.len() >= MAX_PATH {
+        if usize::from(self.count) >= MAX_PATH {
             return Err(EnvelopeError::PathTooLong);
         }
         validate_cluster_id(cluster)?;
-        let mut path: Vec<&'b str> = Vec::with_capacity(self.path.len() + 1);
-        path.extend_from_slice(&self.path);
+        let mut path: Vec<&'b str> = self.path();
         path.push(cluster);
         Ok(Envelope {
             flags: self.flags,
-            hops: self.hops.saturating_add(1),
-            path,
+            count: self.count + 1,
+            ids: Ids::List(path),
             timestamp: self.timestamp,
             id: self.id,
             mac: None,
@@ -215,30 +265,62 @@ impl<'a> Envelope<'a> {
         self.mac = None;
     }
 
+    /// The path's ids as bytes, origin first.
+    fn id_bytes(&self) -> IdIter<'_, 'a> {
+        IdIter {
+            ids: &self.ids,
+            at: 0,
+        }
+    }
+
     /// The cluster the record was first produced on (`path[0]`).
     pub fn origin(&self) -> &'a str {
-        // The path is never empty; `unwrap_or` keeps this free of panics anyway.
-        self.path.first().copied().unwrap_or("")
+        text(self.id_bytes().next().unwrap_or_default())
     }
 
     /// The cluster the record passed through last (the origin if it has no hops).
     pub fn last(&self) -> &'a str {
-        self.path.last().copied().unwrap_or("")
+        text(self.id_bytes().last().unwrap_or_default())
+    }
+
+    /// Whether the path ends in `cluster`, without building the path.
+    pub(crate) fn last_is(&self, cluster: &str) -> bool {
+        self.id_bytes().last() == Some(cluster.as_bytes())
     }
 
     /// Number of hops after the origin: `path().len() - 1`.
     pub fn hops(&self) -> u8 {
-        self.hops
+        self.count.saturating_sub(1)
     }
 
     /// Cluster ids the record passed through, origin first.
-    pub fn path(&self) -> &[&'a str] {
-        &self.path
+    pub fn path(&self) -> Vec<&'a str> {
+        self.id_bytes().map(text).collect()
     }
 
     /// Whether `cluster` is on the path (the record already passed through it).
     pub fn contains(&self, cluster: &str) -> bool {
-        self.path.contains(&cluster)
+        self.id_bytes().any(|id| id == cluster.as_bytes())
+    }
+
+    /// Whether `cluster` is on the path before its last id: the record left `cluster` and
+    /// came back. A path that ends in `cluster` was tagged there, which is no return.
+    pub(crate) fn returned_to(&self, cluster: &str) -> bool {
+        let mut ids = self.id_bytes().peekable();
+        while let Some(id) = ids.next() {
+            if ids.peek().is_some() && id == cluster.as_bytes() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The last id on the path that is not `cluster`: the cluster that sent the record here.
+    pub(crate) fn last_other_than(&self, cluster: &str) -> Option<&'a str> {
+        self.id_bytes()
+            .filter(|id| *id != cluster.as_bytes())
+            .last()
+            .map(text)
     }
 
     /// All flag bits, including bits this version does not know.
@@ -273,66 +355,141 @@ impl<'a> Envelope<'a> {
 
     /// Bytes [`encode_into`](Self::encode_into) appends: magic, version and body.
     pub fn encoded_len(&self) -> usize {
-        PREFIX_LEN + self.body_len(self.mac.is_some())
+        PREFIX_LEN
+            + 3 // flags, hops, path count
+            + self.id_bytes().map(|c| 1 + c.len()).sum::<usize>()
+            + varint_len(zigzag(self.timestamp))
+            + self.id.len()
+            + if self.mac.is_some() { 1 + MAC_LEN } else { 1 }
     }
 
     /// Appends the tag (magic, version, body) to `out`. The caller appends the payload.
     pub fn encode_into(&self, out: &mut Vec<u8>) {
         out.reserve(self.encoded_len());
-        out.extend_from_slice(&MAGIC);
-        out.push(VERSION);
-        // Writing into a Vec cannot fail, and these types always serialise.
-        let _ = postcard::serialize_with_flavor(&self.body(self.mac.as_ref()), VecSink(out));
+        self.write(self.flags, None, self.mac.as_ref(), out);
     }
 
-    /// The serialising view with the given MAC.
-    pub(crate) fn body<'e>(&'e self, mac: Option<&'e [u8; MAC_LEN]>) -> Body<'e, 'a> {
-        Body {
-            flags: self.flags,
-            hops: self.hops,
-            path: &self.path,
-            timestamp: self.timestamp,
-            id: &self.id,
-            mac,
+    /// Writes magic, version and the body with the given flags and MAC (the MAC input leaves
+    /// it out), and with `hop` appended to the path if given: the forwarded tag, written
+    /// without building it. The caller keeps the path within [`MAX_PATH`] ids.
+    ///
+    /// The invariants keep every count and length varint to one byte: at most 16 ids of
+    /// at most 64 bytes.
+    pub(crate) fn write(
+        &self,
+        flags: u8,
+        hop: Option<&str>,
+        mac: Option<&[u8; MAC_LEN]>,
+        out: &mut impl Sink,
+    ) {
+        let count = self.count + u8::from(hop.is_some());
+        out.put(&[
+            MAGIC[0],
+            MAGIC[1],
+            VERSION,
+            flags,
+            count.saturating_sub(1),
+            count,
+        ]);
+        match &self.ids {
+            Ids::Wire(bytes) => out.put(bytes),
+            Ids::One(id) => {
+                out.put(&[id.len() as u8]);
+                out.put(id.as_bytes());
+            }
+            Ids::List(list) => {
+                for id in list {
+                    out.put(&[id.len() as u8]);
+                    out.put(id.as_bytes());
+                }
+            }
         }
+        if let Some(id) = hop {
+            out.put(&[id.len() as u8]);
+            out.put(id.as_bytes());
+        }
+        let mut ts = [0u8; 10];
+        let mut v = zigzag(self.timestamp);
+        let mut n = 0;
+        for slot in ts.iter_mut() {
+            n += 1;
+            if v < 0x80 {
+                *slot = v as u8;
+                break;
+            }
+            *slot = (v as u8) | 0x80;
+            v >>= 7;
+        }
+        out.put(ts.get(..n).unwrap_or(&ts));
+        out.put(&self.id);
+        match mac {
+            None => out.put(&[0]),
+            Some(mac) => {
+                out.put(&[1]);
+                out.put(mac);
+            }
+        }
+    }
+
+    /// Ids on the path, at most [`MAX_PATH`].
+    pub(crate) fn count(&self) -> usize {
+        usize::from(self.count)
     }
 
     #[cfg(feature = "mac")]
     pub(crate) fn set_mac(&mut self, mac: Option<[u8; MAC_LEN]>) {
         self.mac = mac;
     }
+}
 
-    /// Exact length of the canonical postcard body.
-    fn body_len(&self, with_mac: bool) -> usize {
-        let ids: usize = self
-            .path
-            .iter()
-            .map(|c| varint_len(c.len() as u64) + c.len())
-            .sum();
-        1 // flags
-            + 1 // hops
-            + varint_len(self.path.len() as u64)
-            + ids
-            + varint_len(zigzag(self.timestamp))
-            + self.id.len()
-            + if with_mac { 1 + MAC_LEN } else { 1 }
+/// Reads a body in field order, as postcard does, remembering whether every varint was
+/// canonical (postcard accepts over-long ones; the format does not).
+struct Reader<'a> {
+    bytes: &'a [u8],
+    canonical: bool,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], EnvelopeError> {
+        if n > self.bytes.len() {
+            return Err(EnvelopeError::Truncated);
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(head)
     }
 
-    /// The invariants a decoded or built envelope must hold, in the documented order.
-    fn check(&self) -> Result<(), EnvelopeError> {
-        if self.path.is_empty() {
-            return Err(EnvelopeError::EmptyPath);
+    fn byte(&mut self) -> Result<u8, EnvelopeError> {
+        let (&b, rest) = self.bytes.split_first().ok_or(EnvelopeError::Truncated)?;
+        self.bytes = rest;
+        Ok(b)
+    }
+
+    /// A varint of at most `max` bytes whose last byte is at most `last_max`: postcard's
+    /// rule for an integer type of `7 * (max - 1) + bits(last_max)` bits. Running out is
+    /// `Truncated`; more bytes or a larger last byte is `Malformed`.
+    fn varint(&mut self, max: u32, last_max: u8) -> Result<u64, EnvelopeError> {
+        let mut out = 0u64;
+        for i in 0..max {
+            let b = self.byte()?;
+            out |= u64::from(b & 0x7F) << (7 * i);
+            if b & 0x80 == 0 {
+                if i == max - 1 && b > last_max {
+                    return Err(EnvelopeError::Malformed);
+                }
+                if i > 0 && b == 0 {
+                    self.canonical = false;
+                }
+                return Ok(out);
+            }
         }
-        if self.path.len() > MAX_PATH {
-            return Err(EnvelopeError::PathTooLong);
-        }
-        if usize::from(self.hops) + 1 != self.path.len() {
-            return Err(EnvelopeError::HopsMismatch);
-        }
-        if !self.path.iter().all(|c| is_valid_cluster_id(c)) {
-            return Err(EnvelopeError::BadClusterId);
-        }
-        Ok(())
+        Err(EnvelopeError::Malformed)
+    }
+
+    /// A count or length, read as a 32-bit `usize` on every target so that the answer
+    /// does not depend on the platform.
+    fn len32(&mut self) -> Result<usize, EnvelopeError> {
+        self.varint(5, 0x0F).map(|v| v as usize)
     }
 }
 
@@ -342,8 +499,9 @@ impl<'a> Envelope<'a> {
 /// * starting with `MAGIC`: `Ok(Tagged { .. })` with the payload that follows
 ///   the tag, or the first error in this order: [`Truncated`] (nothing after the
 ///   magic), [`UnknownVersion`], [`PathTooLong`] (the path count says more than
-///   16), [`Truncated`] / [`Malformed`] (the body does not decode, or is not
-///   canonical), [`EmptyPath`], [`HopsMismatch`], [`BadClusterId`].
+///   16), [`Truncated`] / [`Malformed`] (the first field, in wire order, that does
+///   not decode), [`Malformed`] (a varint is not canonical), [`EmptyPath`],
+///   [`HopsMismatch`], [`BadClusterId`].
 ///
 /// Never panics, whatever the input. The MAC, if any, is not checked here:
 /// see `Envelope::verify` (feature `mac`).
@@ -365,69 +523,64 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, EnvelopeError> {
     if version != VERSION {
         return Err(EnvelopeError::UnknownVersion(version));
     }
-    // The path count sits at a fixed place (after flags and hops). Refusing a
-    // long path here keeps the decoder from reading, or allocating for, more
-    // than MAX_PATH ids, and gives the same answer on 32- and 64-bit targets.
+    // The path count sits at a fixed place (after flags and hops): a long path is refused
+    // before anything else is read.
     if let Some(count) = body.get(2..).and_then(read_varint) {
         if count > MAX_PATH as u64 {
             return Err(EnvelopeError::PathTooLong);
         }
     }
-    // A body postcard reads is the same on every platform; only a failure needs the
-    // platform-independent classification of `check_lengths`.
-    let (wire, payload) = postcard::take_from_bytes::<Wire<'_>>(body).map_err(|e| {
-        check_lengths(body).err().unwrap_or(match e {
-            postcard::Error::DeserializeUnexpectedEnd => EnvelopeError::Truncated,
-            _ => EnvelopeError::Malformed,
-        })
-    })?;
-    let envelope = Envelope::from(wire);
-    // Postcard accepts over-long varints; the format does not, so that every
-    // tag has exactly one encoding and re-encoding a decoded tag gives the
-    // same bytes. An over-long field makes the body longer than its canonical form.
-    let consumed = body.len().saturating_sub(payload.len());
-    if consumed != envelope.body_len(envelope.mac.is_some()) {
+    let mut r = Reader {
+        bytes: body,
+        canonical: true,
+    };
+    let flags = r.byte()?;
+    let hops = r.byte()?;
+    let count = r.len32()?;
+    let ids_start = r.bytes;
+    let mut valid_ids = true;
+    for _ in 0..count {
+        let len = r.len32()?;
+        let id = r.take(len)?;
+        core::str::from_utf8(id).map_err(|_| EnvelopeError::Malformed)?;
+        valid_ids &= is_valid_cluster_id_bytes(id);
+    }
+    let ids = ids_start
+        .get(..ids_start.len() - r.bytes.len())
+        .unwrap_or_default();
+    let zz = r.varint(10, 0x01)?;
+    let timestamp = ((zz >> 1) as i64) ^ -((zz & 1) as i64);
+    // Fixed-size reads as arrays: loads, where `copy_from_slice` would be a call.
+    let id = <[u8; 8]>::try_from(r.take(8)?).unwrap_or_default();
+    let mac = match r.byte()? {
+        0 => None,
+        1 => Some(<[u8; MAC_LEN]>::try_from(r.take(MAC_LEN)?).unwrap_or_default()),
+        _ => return Err(EnvelopeError::Malformed),
+    };
+    if !r.canonical {
         return Err(EnvelopeError::Malformed);
     }
-    envelope.check()?;
-    Ok(Decoded::Tagged { envelope, payload })
-}
-
-/// Walks the path's count and id lengths before postcard does, so that the answer does not
-/// depend on the width of `usize`: a count or length varint longer than 5 bytes or above
-/// `u32::MAX` is `Malformed` everywhere (a 32-bit postcard refuses it, a 64-bit one would read
-/// on and report the input short), one that runs past the end is `Truncated`, and an id that
-/// is not UTF-8 is `Malformed`, in field order.
-fn check_lengths(body: &[u8]) -> Result<(), EnvelopeError> {
-    let mut pos = 2; // flags, hops
-    if body.len() < pos {
-        return Err(EnvelopeError::Truncated);
+    if count == 0 {
+        return Err(EnvelopeError::EmptyPath);
     }
-    let count = varint32(body, &mut pos)?;
-    for _ in 0..count.min(MAX_PATH as u32) {
-        let len = varint32(body, &mut pos)? as usize;
-        let id = body
-            .get(pos..pos.saturating_add(len))
-            .ok_or(EnvelopeError::Truncated)?;
-        // Field order decides which problem is reported, as in postcard's own pass.
-        core::str::from_utf8(id).map_err(|_| EnvelopeError::Malformed)?;
-        pos += len;
+    if usize::from(hops) + 1 != count {
+        return Err(EnvelopeError::HopsMismatch);
     }
-    Ok(())
-}
-
-/// A length varint as a 32-bit decoder reads it.
-fn varint32(bytes: &[u8], pos: &mut usize) -> Result<u32, EnvelopeError> {
-    let mut value = 0u64;
-    for i in 0..5 {
-        let b = *bytes.get(*pos).ok_or(EnvelopeError::Truncated)?;
-        *pos += 1;
-        value |= u64::from(b & 0x7F) << (7 * i);
-        if b & 0x80 == 0 {
-            return u32::try_from(value).map_err(|_| EnvelopeError::Malformed);
-        }
+    // A canonical id length below 128 is one byte: the wire ids are what `write` writes.
+    if !valid_ids {
+        return Err(EnvelopeError::BadClusterId);
     }
-    Err(EnvelopeError::Malformed)
+    Ok(Decoded::Tagged {
+        envelope: Envelope {
+            flags,
+            count: count as u8,
+            ids: Ids::Wire(ids),
+            timestamp,
+            id,
+            mac,
+        },
+        payload: r.bytes,
+    })
 }
 
 /// `envelope` encoded, followed by `payload`: a complete tagged carrier.
@@ -592,7 +745,7 @@ mod tests {
         }
         let env = Envelope::from_parts(0, path, i64::MIN, [0; 8], Some([0; MAC_LEN])).unwrap();
         assert_eq!(env.encoded_len(), crate::MAX_TAG_LEN);
-        let env = Envelope::from_parts(0, env.path().to_vec(), i64::MIN, [0; 8], None).unwrap();
+        let env = Envelope::from_parts(0, env.path(), i64::MIN, [0; 8], None).unwrap();
         assert_eq!(env.encoded_len(), crate::MAX_TAG_LEN_NO_MAC);
     }
 

@@ -1,63 +1,63 @@
 //! Sealing and verifying tags with a truncated HMAC-SHA256 (feature `mac`).
 
 use hmac::{Hmac, Mac};
-use postcard::ser_flavors::Flavor;
 use sha2::Sha256;
 
-use crate::{Envelope, EnvelopeError, MAC_LEN, MAGIC, VERSION};
+use crate::envelope::Sink;
+use crate::{Envelope, EnvelopeError, MAC_LEN};
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// A postcard output that feeds the bytes straight into the HMAC.
-struct MacSink<'m>(&'m mut HmacSha256);
-
-impl Flavor for MacSink<'_> {
-    type Output = ();
-
+/// The encoded tag goes straight into the HMAC, without a buffer.
+impl Sink for HmacSha256 {
     #[inline]
-    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        self.0.update(data);
-        Ok(())
-    }
-
-    #[inline]
-    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
-        self.0.update(&[data]);
-        Ok(())
-    }
-
-    #[inline]
-    fn finalize(self) -> postcard::Result<()> {
-        Ok(())
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
     }
 }
 
 impl Envelope<'_> {
-    /// HMAC state over the canonical MAC input: the tag exactly as on the wire
-    /// but with `mac = None`, followed by the payload. `None` only if the key
-    /// is refused, which HMAC never does.
-    fn mac_state(&self, secret: &[u8], payload: &[u8]) -> Option<HmacSha256> {
+    /// HMAC state over the canonical MAC input: the tag exactly as on the wire, with the
+    /// given flags and hop, but with `mac = None`, followed by the payload. `None` only if
+    /// the key is refused, which HMAC never does.
+    fn mac_state(
+        &self,
+        flags: u8,
+        hop: Option<&str>,
+        secret: &[u8],
+        payload: &[u8],
+    ) -> Option<HmacSha256> {
         let mut state = <HmacSha256 as Mac>::new_from_slice(secret).ok()?;
-        state.update(&MAGIC);
-        state.update(&[VERSION]);
-        // Feeding an HMAC cannot fail, and these types always serialise.
-        let _ = postcard::serialize_with_flavor(&self.body(None), MacSink(&mut state));
+        self.write(flags, hop, None, &mut state);
         state.update(payload);
         Some(state)
     }
 
-    /// Sets the MAC to the first [`MAC_LEN`] bytes of HMAC-SHA256(`secret`,
-    /// tag-without-MAC ‖ `payload`). `payload` is the carrier's payload: the
-    /// bytes [`wrap`](crate::wrap) puts after the tag.
-    pub fn seal(&mut self, secret: &[u8], payload: &[u8]) {
-        let tag = self.mac_state(secret, payload).map(|state| {
+    /// The MAC of this tag with `flags` and one more `hop` on its path, as
+    /// [`seal`](Self::seal) would give the tag so changed: lets a policy write a forwarded
+    /// tag without building it.
+    pub(crate) fn mac_for(
+        &self,
+        flags: u8,
+        hop: Option<&str>,
+        secret: &[u8],
+        payload: &[u8],
+    ) -> Option<[u8; MAC_LEN]> {
+        self.mac_state(flags, hop, secret, payload).map(|state| {
             let full = state.finalize().into_bytes();
             let mut tag = [0u8; MAC_LEN];
             for (dst, src) in tag.iter_mut().zip(full.iter()) {
                 *dst = *src;
             }
             tag
-        });
+        })
+    }
+
+    /// Sets the MAC to the first [`MAC_LEN`] bytes of HMAC-SHA256(`secret`,
+    /// tag-without-MAC ‖ `payload`). `payload` is the carrier's payload: the
+    /// bytes [`wrap`](crate::wrap) puts after the tag.
+    pub fn seal(&mut self, secret: &[u8], payload: &[u8]) {
+        let tag = self.mac_for(self.flags(), None, secret, payload);
         self.set_mac(tag);
     }
 
@@ -70,7 +70,7 @@ impl Envelope<'_> {
             return Err(EnvelopeError::MissingMac);
         };
         let state = self
-            .mac_state(secret, payload)
+            .mac_state(self.flags(), None, secret, payload)
             .ok_or(EnvelopeError::BadMac)?;
         state
             .verify_truncated_left(tag)

@@ -7,7 +7,6 @@
 //! same functions, so nothing is decided twice in two ways.
 
 use alloc::string::String;
-use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::dedup::{Seen, Window};
@@ -440,33 +439,31 @@ impl Policy {
         };
         let found = field.map_or(Ok(Decoded::Untagged), decode);
         let mut malformed = None;
-        let (tag, payload) = match found {
+        // The tag is borrowed where it was decoded: the hot path moves no envelope around.
+        let (tag, payload) = match &found {
             Ok(Decoded::Tagged { envelope, payload }) => {
                 if let Some(secret) = &self.secret {
-                    if let Err(e) = verify(&envelope, secret, payload) {
+                    if let Err(e) = verify(envelope, secret, payload) {
                         return (Outcome::Refuse(self.bad_tag(rec, e)), None);
                     }
                 }
-                (Some(envelope), payload)
+                (Some(envelope), *payload)
             }
             Ok(Decoded::Untagged) => (None, field.unwrap_or(&[])),
             // With a secret a malformed tag is refused like a forged one. Without, it is payload
             // that happens to start with MAGIC, until tagging would wrap it in a second tag.
             Err(e) if self.secret.is_some() => {
-                return (Outcome::Refuse(self.bad_tag(rec, e)), None)
+                return (Outcome::Refuse(self.bad_tag(rec, *e)), None)
             }
             Err(e) => {
-                malformed = Some(e);
+                malformed = Some(*e);
                 (None, field.unwrap_or(&[]))
             }
         };
 
         // The (origin, id) key is only needed by a `dedup` window.
         let keyed = self.dedup.is_some();
-        let mut key = tag
-            .as_ref()
-            .filter(|_| keyed)
-            .map(|e| Seen::key(e.origin(), e.id()));
+        let mut key = tag.filter(|_| keyed).map(|e| Seen::key(e.origin(), e.id()));
 
         if self.strip {
             return (
@@ -481,15 +478,8 @@ impl Policy {
             );
         }
 
-        if let (Some(lc), Some(env)) = (&self.loop_check, &tag) {
-            let path = env.path();
-            // A path ending here was tagged here (a producer-side chain ahead of the topic
-            // hook): that is not a return.
-            let before = match path.split_last() {
-                Some((last, rest)) if *last == self.cluster => rest,
-                _ => path,
-            };
-            let returned = before.contains(&self.cluster.as_str());
+        if let (Some(lc), Some(env)) = (&self.loop_check, tag) {
+            let returned = env.returned_to(&self.cluster);
             if returned || env.hops() >= lc.max_hops {
                 return (
                     match lc.on_loop {
@@ -506,7 +496,7 @@ impl Policy {
                                     .push(" hops, the limit is max_hops=")
                                     .int(i64::from(lc.max_hops))
                             };
-                            Outcome::Refuse(path_text(m.push(" (path: "), path).push(")").0)
+                            Outcome::Refuse(path_text(m.push(" (path: "), env).push(")").0)
                         }
                     },
                     key,
@@ -523,14 +513,8 @@ impl Policy {
         let mut violation = false;
         if let Some(g) = &self.guard {
             let upstream = |c: &str| g.mirror_of.iter().any(|m| m == c);
-            let mirrored = tag.as_ref().is_some_and(|env| {
-                upstream(env.origin())
-                    || env
-                        .path()
-                        .iter()
-                        .rev()
-                        .find(|c| **c != self.cluster)
-                        .is_some_and(|c| upstream(c))
+            let mirrored = tag.is_some_and(|env| {
+                upstream(env.origin()) || env.last_other_than(&self.cluster).is_some_and(upstream)
             });
             if !mirrored {
                 match g.mode {
@@ -544,24 +528,23 @@ impl Policy {
         if !self.tag && !violation {
             return (Outcome::Pass, key);
         }
-        let mut env = match &tag {
+        let violation_flag = if violation { FLAG_VIOLATION } else { 0 };
+        // The tag is written straight into `scratch`: the forwarded one as the decoded tag
+        // plus this cluster and the flag, a new one from this cluster's id (which
+        // `from_params` validated).
+        let fresh;
+        let (env, flags, hop) = match tag {
             Some(env) => {
-                let hop = self.tag && env.last() != self.cluster;
+                let hop = self.tag && !env.last_is(&self.cluster);
                 if !hop && (!violation || env.is_violation()) {
                     return (Outcome::Pass, key);
                 }
-                let mut next = if hop {
-                    match env.with_hop(&self.cluster) {
-                        Ok(next) => next,
-                        Err(e) => return (Outcome::Refuse(self.bad_path(rec, env, e)), key),
-                    }
-                } else {
-                    env.clone()
-                };
-                if violation {
-                    next.set_violation();
+                if hop && env.count() >= MAX_PATH {
+                    let e = EnvelopeError::PathTooLong;
+                    return (Outcome::Refuse(self.bad_path(rec, env, e)), key);
                 }
-                next
+                let hop = hop.then_some(self.cluster.as_str());
+                (env, env.flags() | violation_flag, hop)
             }
             None => {
                 // The audit flag wraps anything, so that nothing a producer wrote is lost.
@@ -570,26 +553,19 @@ impl Policy {
                 }
                 let id = record_id(&self.cluster, rec.timestamp, rec.offset, rec.key, rec.value);
                 key = keyed.then(|| Seen::key(&self.cluster, id));
-                let mut flags = if violation { FLAG_VIOLATION } else { 0 };
+                let mut flags = violation_flag;
                 if self.carrier == Carrier::Key && rec.key.is_none() {
                     flags |= FLAG_NO_KEY;
                 }
-                match Envelope::from_parts(
-                    flags,
-                    vec![self.cluster.as_str()],
-                    rec.timestamp,
-                    id,
-                    None,
-                ) {
-                    Ok(env) => env,
-                    Err(e) => return (Outcome::Refuse(self.bad_tag(rec, e)), key),
-                }
+                fresh = Envelope::origin_trusted(flags, &self.cluster, rec.timestamp, id);
+                (&fresh, flags, None)
             }
         };
-        if let Some(secret) = &self.secret {
-            seal(&mut env, secret, payload);
-        }
-        env.encode_into(scratch);
+        let mac = self
+            .secret
+            .as_ref()
+            .and_then(|secret| mac_for(env, flags, hop, secret, payload));
+        env.write(flags, hop, mac.as_ref(), scratch);
         (
             Outcome::Rewrite {
                 payload,
@@ -619,7 +595,7 @@ impl Policy {
             EnvelopeError::PathTooLong => m.push(" has passed through 16 clusters, the most an origin path holds; lower max_hops on loop-guard"),
             _ => m.push(": ").push(e.as_str()),
         };
-        path_text(m.push(" (path: "), env.path()).push(")").0
+        path_text(m.push(" (path: "), env).push(")").0
     }
 
     /// `cannot produce to mirror topic 'orders' on cluster 'home': it is mirrored from
@@ -648,8 +624,14 @@ fn verify(env: &Envelope<'_>, secret: &[u8], payload: &[u8]) -> Result<(), Envel
 }
 
 #[cfg(feature = "mac")]
-fn seal(env: &mut Envelope<'_>, secret: &[u8], payload: &[u8]) {
-    env.seal(secret, payload)
+fn mac_for(
+    env: &Envelope<'_>,
+    flags: u8,
+    hop: Option<&str>,
+    secret: &[u8],
+    payload: &[u8],
+) -> Option<[u8; crate::MAC_LEN]> {
+    env.mac_for(flags, hop, secret, payload)
 }
 
 // Without MAC support `from_params` refuses a secret, so these are never reached.
@@ -659,7 +641,15 @@ fn verify(_: &Envelope<'_>, _: &[u8], _: &[u8]) -> Result<(), EnvelopeError> {
 }
 
 #[cfg(not(feature = "mac"))]
-fn seal(_: &mut Envelope<'_>, _: &[u8], _: &[u8]) {}
+fn mac_for(
+    _: &Envelope<'_>,
+    _: u8,
+    _: Option<&str>,
+    _: &[u8],
+    _: &[u8],
+) -> Option<[u8; crate::MAC_LEN]> {
+    None
+}
 
 fn parse_number(s: &str) -> Option<u32> {
     if s.is_empty() || s.len() > 7 {
@@ -709,8 +699,8 @@ fn msg(module: Module) -> Text {
     Text::new(module.name()).push(": ")
 }
 
-fn path_text(mut m: Text, path: &[&str]) -> Text {
-    for (i, c) in path.iter().enumerate() {
+fn path_text(mut m: Text, env: &Envelope<'_>) -> Text {
+    for (i, c) in env.path().iter().enumerate() {
         m = m.push(if i == 0 { "" } else { " > " }).push(c);
     }
     m

@@ -8,19 +8,40 @@ const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 const P1: u64 = 0x9e37_79b1_85eb_ca87;
 const P2: u64 = 0xc2b2_ae3d_27d4_eb4f;
 
-/// The streaming state: full 8-byte words are mixed in as they complete.
+/// The streaming state: full 8-byte words are mixed in as they complete; the bytes of an
+/// unfinished word wait in `tail`, little-endian, so that pieces of any length cost a few
+/// shifts rather than a loop over their bytes.
 struct Hasher {
     acc: u64,
-    tail: [u8; 8],
+    tail: u64,
     filled: usize,
     len: u64,
+}
+
+/// Up to 7 bytes as a little-endian word, read 4, 2 and 1 bytes at a time.
+#[inline]
+fn partial(bytes: &[u8]) -> u64 {
+    let mut v = 0u64;
+    let mut at = 0;
+    if let Some(b) = bytes.get(..4) {
+        v = u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        at = 4;
+    }
+    if let Some(b) = bytes.get(at..at + 2) {
+        v |= u64::from(u16::from_le_bytes([b[0], b[1]])) << (8 * at);
+        at += 2;
+    }
+    if let Some(&b) = bytes.get(at) {
+        v |= u64::from(b) << (8 * at);
+    }
+    v
 }
 
 impl Hasher {
     fn new() -> Self {
         Hasher {
             acc: SEED,
-            tail: [0; 8],
+            tail: 0,
             filled: 0,
             len: 0,
         }
@@ -38,36 +59,28 @@ impl Hasher {
     fn write(&mut self, mut bytes: &[u8]) {
         self.len = self.len.wrapping_add(bytes.len() as u64);
         if self.filled > 0 {
-            let take = (8 - self.filled).min(bytes.len());
-            let (head, rest) = bytes.split_at(take);
-            for (slot, b) in self.tail.iter_mut().skip(self.filled).zip(head) {
-                *slot = *b;
-            }
-            self.filled += take;
-            bytes = rest;
-            if self.filled < 8 {
+            let need = 8 - self.filled;
+            if bytes.len() < need {
+                self.tail |= partial(bytes) << (8 * self.filled);
+                self.filled += bytes.len();
                 return;
             }
-            self.round(u64::from_le_bytes(self.tail));
-            self.filled = 0;
+            let (head, rest) = bytes.split_at(need);
+            self.round(self.tail | partial(head) << (8 * self.filled));
+            bytes = rest;
         }
         let mut words = bytes.chunks_exact(8);
         for word in &mut words {
             let word = <[u8; 8]>::try_from(word).unwrap_or_default();
             self.round(u64::from_le_bytes(word));
         }
-        let rest = words.remainder();
-        for (slot, b) in self.tail.iter_mut().zip(rest) {
-            *slot = *b;
-        }
-        self.filled = rest.len();
+        self.tail = partial(words.remainder());
+        self.filled = words.remainder().len();
     }
 
     fn finish(mut self) -> u64 {
-        for slot in self.tail.iter_mut().skip(self.filled) {
-            *slot = 0;
-        }
-        self.round(u64::from_le_bytes(self.tail));
+        // The last word, zero-padded (all zeros when the input filled whole words).
+        self.round(self.tail);
         fmix64(self.acc ^ self.len)
     }
 }
@@ -117,23 +130,41 @@ pub fn record_id(
     key: Option<&[u8]>,
     value: &[u8],
 ) -> [u8; 8] {
+    // The fixed-size fields in one piece: 0xFF, timestamp, offset, key present, key length.
+    // Spelled out byte by byte: stores, where slice copies would be calls in wasm.
+    let t = timestamp.to_le_bytes();
+    let o = offset.to_le_bytes();
+    let l = key
+        .map_or(0, |k| u32::try_from(k.len()).unwrap_or(u32::MAX))
+        .to_le_bytes();
+    let fixed = [
+        0xFF,
+        t[0],
+        t[1],
+        t[2],
+        t[3],
+        t[4],
+        t[5],
+        t[6],
+        t[7],
+        o[0],
+        o[1],
+        o[2],
+        o[3],
+        o[4],
+        o[5],
+        o[6],
+        o[7],
+        u8::from(key.is_some()),
+        l[0],
+        l[1],
+        l[2],
+        l[3],
+    ];
     let mut h = Hasher::new();
     h.write(origin.as_bytes());
-    h.write(&[0xFF]);
-    h.write(&timestamp.to_le_bytes());
-    h.write(&offset.to_le_bytes());
-    match key {
-        Some(key) => {
-            let len = u32::try_from(key.len()).unwrap_or(u32::MAX);
-            h.write(&[1]);
-            h.write(&len.to_le_bytes());
-            h.write(key);
-        }
-        None => {
-            h.write(&[0]);
-            h.write(&0u32.to_le_bytes());
-        }
-    }
+    h.write(&fixed);
+    h.write(key.unwrap_or(&[]));
     h.write(value);
     h.finish().to_le_bytes()
 }

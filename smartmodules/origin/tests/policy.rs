@@ -45,7 +45,7 @@ fn tagging_an_untagged_record_records_its_origin() {
     };
     assert_eq!(
         (envelope.path(), envelope.timestamp(), payload),
-        (&["edge"][..], 1_000, &b"v"[..])
+        (vec!["edge"], 1_000, &b"v"[..])
     );
     assert_eq!(envelope.id(), record_id("edge", 1_000, 7, None, b"v"));
 }

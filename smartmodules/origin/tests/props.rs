@@ -16,7 +16,7 @@ struct Parts {
 
 impl Parts {
     fn envelope(&self) -> Envelope<'_> {
-        let path = self.path.iter().map(String::as_str).collect();
+        let path: Vec<&str> = self.path.iter().map(String::as_str).collect();
         Envelope::from_parts(self.flags, path, self.timestamp, self.id, self.mac)
             .expect("strategy builds valid envelopes")
     }

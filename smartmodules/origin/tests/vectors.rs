@@ -126,7 +126,7 @@ fn check_mac(
     assert_eq!(got, verdict, "{name}: verify");
     if verdict == "ok" {
         // Sealing the unsealed tag reproduces the MAC.
-        let mut unsealed = Envelope::from_parts(flags, path.to_vec(), ts, id, None).unwrap();
+        let mut unsealed = Envelope::from_parts(flags, path, ts, id, None).unwrap();
         unsealed.seal(secret, payload);
         assert_eq!(unsealed.mac(), envelope.mac(), "{name}: seal");
     }
@@ -208,10 +208,10 @@ fn format_md_overheads() {
         let mut env = Envelope::from_parts(0, path, ts, [0; 8], None).unwrap();
         let without = env.encoded_len();
         assert_eq!(wrap(&env, b"").len(), without);
-        let with = Envelope::from_parts(0, env.path().to_vec(), ts, [0; 8], Some([0; 16]))
+        let with = Envelope::from_parts(0, env.path(), ts, [0; 8], Some([0; 16]))
             .unwrap()
             .encoded_len();
-        env = Envelope::from_parts(0, env.path().to_vec(), ts, [0; 8], Some([0; 16])).unwrap();
+        env = Envelope::from_parts(0, env.path(), ts, [0; 8], Some([0; 16])).unwrap();
         assert_eq!(wrap(&env, b"").len(), with);
         (without, with)
     };
