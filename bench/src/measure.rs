@@ -52,7 +52,7 @@ pub struct SubjectInfo {
     pub params: String,
     /// Bytes of the .wasm.
     pub size: usize,
-    /// Whether it links MAC code (see [`crate::report::has_mac_code`]).
+    /// Whether it links MAC code (see [`integration::has_mac_code`]).
     pub mac_code: bool,
     /// Whether it runs with a secret, so gets tagged records sealed with it.
     pub sealed: bool,
@@ -170,7 +170,7 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Results, S
                 .collect::<Vec<_>>()
                 .join(", "),
             size: s.wasm.len(),
-            mac_code: crate::report::has_mac_code(&s.wasm),
+            mac_code: integration::has_mac_code(&s.wasm),
             sealed: s.sealed(),
         })
         .collect();
@@ -224,6 +224,10 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Results, S
     let mut throughput: BTreeMap<(usize, EngineKind, Shape), Samples> = BTreeMap::new();
     let mut fuel = BTreeMap::new();
     for (si, runner) in runners.iter_mut().enumerate() {
+        // A build without MAC code runs the same policy: only its size and start-up differ.
+        if subjects[si].role == Role::Lean {
+            continue;
+        }
         for cell in &cells {
             for kind in EngineKind::ALL {
                 let samples = match runner.call(kind, cell) {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::engines::EngineKind;
 use crate::inputs::{group, Shape, Tagging};
-use crate::measure::{median, Added, ColdKind, Results, Samples};
+use crate::measure::{median, Added, ColdKind, Results, Samples, SubjectInfo};
 use crate::{Role, PASSTHROUGH, SDK_HELLO, UPSTREAM};
 
 /// Module size goals: without MAC code, and with it.
@@ -31,6 +31,14 @@ pub struct Rate {
 }
 
 impl Results {
+    /// The subjects whose throughput is measured: all but the builds without MAC code.
+    pub fn timed(&self) -> impl Iterator<Item = (usize, &SubjectInfo)> {
+        self.subjects
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.role != Role::Lean)
+    }
+
     /// The median throughput of `subject` in `kind` on `shape`, if it was timed.
     pub fn rate(&self, subject: usize, kind: EngineKind, shape: Shape) -> Option<Rate> {
         let Some(Samples::Times(v)) = self.throughput.get(&(subject, kind, shape)) else {
@@ -123,34 +131,6 @@ fn verdict(met: bool) -> &'static str {
     }
 }
 
-/// Whether a module links MAC code: the first SHA-256 round constants are in it, as data
-/// (little-endian words) or as `i32.const` immediates (opcode 0x41, signed LEB128).
-pub fn has_mac_code(wasm: &[u8]) -> bool {
-    const K: [u32; 4] = [0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5];
-    let contains = |needle: &[u8]| wasm.windows(needle.len()).any(|w| w == needle);
-    let as_data: Vec<u8> = K.iter().flat_map(|k| k.to_le_bytes()).collect();
-    contains(&as_data)
-        || K.iter().all(|&k| {
-            let mut needle = vec![0x41];
-            needle.extend(sleb128(k as i32 as i64));
-            contains(&needle)
-        })
-}
-
-/// Signed LEB128, as wasm encodes integer immediates.
-fn sleb128(mut v: i64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        let done = (v == 0 && byte & 0x40 == 0) || (v == -1 && byte & 0x40 != 0);
-        out.push(if done { byte } else { byte | 0x80 });
-        if done {
-            return out;
-        }
-    }
-}
-
 /// Short form of a refusal hint for a table cell.
 fn short(hint: &str) -> String {
     let one_line = hint.lines().next().unwrap_or_default();
@@ -223,6 +203,12 @@ pub fn markdown(r: &Results) -> String {
             if s.mac_code { "yes" } else { "no" },
         );
     }
+    let _ = writeln!(
+        o,
+        "\n`(no MAC)`: the same module built without MAC code (`cargo build-modules-lean`, \
+         which refuses the `secret` param); it is measured for size and cold start only, since \
+         it runs the same code on every record."
+    );
     let _ = writeln!(o);
 
     // Cold start.
@@ -294,7 +280,7 @@ pub fn markdown(r: &Results) -> String {
             "| module | official rec/s | MB/s | x sdk-hello | x passthrough | harness rec/s | MB/s | x sdk-hello | x passthrough | harness call rec/s | harness / official | harness call / official |"
         );
         let _ = writeln!(o, "|---|{}", "---:|".repeat(11));
-        for (i, s) in r.subjects.iter().enumerate() {
+        for (i, s) in r.timed() {
             let _ = write!(o, "| {} |", s.name);
             for kind in [EngineKind::Official, EngineKind::Harness] {
                 match r.rate(i, kind, shape) {
@@ -389,15 +375,16 @@ fn fuel_section(o: &mut String, r: &Results) {
          tells where a module's time goes without the noise of the clock. The host's own \
          encode/copy/decode is not in it.\n"
     );
+    let timed: Vec<usize> = r.timed().map(|(i, _)| i).collect();
     let _ = write!(o, "| batch |");
-    for s in &r.subjects {
-        let _ = write!(o, " {} |", s.name);
+    for &i in &timed {
+        let _ = write!(o, " {} |", r.subjects[i].name);
     }
     let _ = writeln!(o);
-    let _ = writeln!(o, "|---|{}", "---:|".repeat(r.subjects.len()));
+    let _ = writeln!(o, "|---|{}", "---:|".repeat(timed.len()));
     for &shape in &r.shapes {
         let _ = write!(o, "| {} |", shape.label());
-        for i in 0..r.subjects.len() {
+        for &i in &timed {
             match r.fuel.get(&(i, shape)) {
                 Some(f) => {
                     let _ = write!(o, " {} |", group(f / shape.records.max(1) as u64));
@@ -462,6 +449,14 @@ fn goals_section(o: &mut String, r: &Results) {
         .iter()
         .enumerate()
         .filter(|(_, s)| s.role == Role::Policy)
+        .map(|(i, _)| i)
+        .collect();
+    // The builds without MAC code are held to the size and cold-start goals too.
+    let builds: Vec<usize> = r
+        .subjects
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.role, Role::Policy | Role::Lean))
         .map(|(i, _)| i)
         .collect();
     let pass = r.subject(PASSTHROUGH);
@@ -541,7 +536,7 @@ fn goals_section(o: &mut String, r: &Results) {
             "| module | official cold start | x sdk-hello | verdict |"
         );
         let _ = writeln!(o, "|---|---:|---:|---|");
-        for &i in &policies {
+        for &i in &builds {
             if let Some(t) = r.cold_start(i, ColdKind::Official) {
                 let x = t.as_secs_f64() / base.as_secs_f64();
                 let _ = writeln!(
@@ -566,7 +561,7 @@ fn goals_section(o: &mut String, r: &Results) {
     );
     let _ = writeln!(o, "| module | size | MAC code | limit | verdict |");
     let _ = writeln!(o, "|---|---:|---|---:|---|");
-    for &i in &policies {
+    for &i in &builds {
         let s = &r.subjects[i];
         let mac = s.mac_code;
         let limit = if mac { SIZE_GOAL_MAC } else { SIZE_GOAL_NO_MAC };
@@ -717,31 +712,5 @@ mod tests {
         assert_eq!(ratio(4.349), "4.35x");
         assert_eq!(dur(Duration::from_micros(850)), "850 µs");
         assert_eq!(dur(Duration::from_millis(19)), "19.0 ms");
-    }
-
-    #[test]
-    fn leb128() {
-        assert_eq!(sleb128(0), [0x00]);
-        assert_eq!(sleb128(63), [0x3f]);
-        assert_eq!(sleb128(64), [0xc0, 0x00]);
-        assert_eq!(sleb128(-1), [0x7f]);
-        assert_eq!(sleb128(-128), [0x80, 0x7f]);
-    }
-
-    #[test]
-    fn mac_code_is_seen_in_data_or_code() {
-        assert!(!has_mac_code(b"\0asm plain"));
-        let data: Vec<u8> = [0x428a_2f98u32, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5]
-            .iter()
-            .flat_map(|k| k.to_le_bytes())
-            .collect();
-        assert!(has_mac_code(&data));
-        let mut code = Vec::new();
-        for k in [0x428a_2f98u32, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5] {
-            code.push(0x41);
-            code.extend(sleb128(k as i32 as i64));
-            code.push(0x6a);
-        }
-        assert!(has_mac_code(&code));
     }
 }

@@ -13,7 +13,7 @@ use crate::policies::tagged;
 /// A module under test: a label, its wasm and its params.
 type Case = (&'static str, Vec<u8>, Vec<(&'static str, &'static str)>);
 
-fn modules() -> Vec<Case> {
+pub(crate) fn modules() -> Vec<Case> {
     vec![
         ("passthrough", integration::wasm("passthrough"), vec![]),
         (
@@ -74,7 +74,7 @@ fn modules() -> Vec<Case> {
 
 /// Batches that pass, drop, rewrite and refuse: plain records of every shape, tagged ones from
 /// upstream, loops, a forged tag and a malformed one.
-fn batches() -> Vec<Vec<Record>> {
+pub(crate) fn batches() -> Vec<Vec<Record>> {
     let mut plain = corpus();
     plain.truncate(60);
     let mut tagged_up: Vec<Record> = (0..40)

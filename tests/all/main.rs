@@ -5,5 +5,6 @@ mod chains;
 mod common;
 mod conformance;
 mod engine_roundtrip;
+mod lean;
 mod packaging;
 mod policies;

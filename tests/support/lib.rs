@@ -45,7 +45,20 @@ pub fn modules_dir(target: &str) -> PathBuf {
     target_dir().join(target).join(WASM_PROFILE)
 }
 
+/// Where `cargo build-modules-lean` puts the policy modules built without MAC code: a target
+/// directory of its own, since the same crates with other features would overwrite them.
+pub fn lean_modules_dir() -> PathBuf {
+    target_dir()
+        .join("lean")
+        .join("wasm32-unknown-unknown")
+        .join(WASM_PROFILE)
+}
+
 fn cargo_build(target: &str, packages: &[&str]) {
+    cargo_build_with(target, packages, &[]);
+}
+
+fn cargo_build_with(target: &str, packages: &[&str], extra: &[&str]) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace_root()).args([
@@ -55,6 +68,7 @@ fn cargo_build(target: &str, packages: &[&str]) {
         "--target",
         target,
     ]);
+    cmd.args(extra);
     for p in packages {
         cmd.args(["-p", p]);
     }
@@ -103,4 +117,80 @@ pub fn wasi_wasm(name: &str) -> Vec<u8> {
     build_all();
     let path = modules_dir("wasm32-wasip1").join(format!("{}.wasm", name.replace('-', "_")));
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// Bytes of the policy module `name` built without MAC code (`--no-default-features`, as
+/// `cargo build-modules-lean` builds it). Built once per process, on first use.
+pub fn lean_wasm(name: &str) -> Vec<u8> {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = target_dir().join("lean");
+        let dir = dir.to_string_lossy();
+        cargo_build_with(
+            "wasm32-unknown-unknown",
+            POLICY_MODULES,
+            &["--no-default-features", "--target-dir", &dir],
+        );
+    });
+    let path = lean_modules_dir().join(format!("{}.wasm", name.replace('-', "_")));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// Whether a module links MAC code: the first SHA-256 round constants are in it, as data
+/// (little-endian words) or as `i32.const` immediates (opcode 0x41, signed LEB128).
+pub fn has_mac_code(wasm: &[u8]) -> bool {
+    const K: [u32; 4] = [0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5];
+    let contains = |needle: &[u8]| wasm.windows(needle.len()).any(|w| w == needle);
+    let as_data: Vec<u8> = K.iter().flat_map(|k| k.to_le_bytes()).collect();
+    contains(&as_data)
+        || K.iter().all(|&k| {
+            let mut needle = vec![0x41];
+            needle.extend(sleb128(k as i32 as i64));
+            contains(&needle)
+        })
+}
+
+/// Signed LEB128, as wasm encodes integer immediates.
+fn sleb128(mut v: i64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        let done = (v == 0 && byte & 0x40 == 0) || (v == -1 && byte & 0x40 != 0);
+        out.push(if done { byte } else { byte | 0x80 });
+        if done {
+            return out;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leb128() {
+        assert_eq!(sleb128(0), [0x00]);
+        assert_eq!(sleb128(63), [0x3f]);
+        assert_eq!(sleb128(64), [0xc0, 0x00]);
+        assert_eq!(sleb128(-1), [0x7f]);
+        assert_eq!(sleb128(-128), [0x80, 0x7f]);
+    }
+
+    #[test]
+    fn mac_code_is_seen_in_data_or_code() {
+        assert!(!has_mac_code(b"\0asm plain"));
+        let data: Vec<u8> = [0x428a_2f98u32, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5]
+            .iter()
+            .flat_map(|k| k.to_le_bytes())
+            .collect();
+        assert!(has_mac_code(&data));
+        let mut code = Vec::new();
+        for k in [0x428a_2f98u32, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5] {
+            code.push(0x41);
+            code.extend(sleb128(k as i32 as i64));
+            code.push(0x6a);
+        }
+        assert!(has_mac_code(&code));
+    }
 }

@@ -85,7 +85,9 @@ impl<'b> OutputWriter<'b> {
 
     /// Patches the record count and appends the error field.
     pub fn finish(self, error: Option<&RuntimeError<'_>>) {
-        self.buf[..4].copy_from_slice(&self.count.to_be_bytes());
+        if let Some(count) = self.buf.get_mut(..4) {
+            count.copy_from_slice(&self.count.to_be_bytes());
+        }
         match error {
             None => self.buf.push(0),
             Some(e) => {

@@ -43,7 +43,7 @@ impl<'a> RawRecord<'a> {
         let attributes = b.u8("record attributes").map_err(shift)? as i8;
         let timestamp_delta = b.varint("record timestamp delta").map_err(shift)?;
         let offset_delta = b.varint("record offset delta").map_err(shift)?;
-        let preamble = &body[..b.position()];
+        let preamble = body.get(..b.position()).unwrap_or_default();
         let key = if b.bool("record key flag").map_err(shift)? {
             Some(b.record_data("record key").map_err(shift)?)
         } else {
@@ -52,7 +52,7 @@ impl<'a> RawRecord<'a> {
         let value = b.record_data("record value").map_err(shift)?;
         let headers_at = b.position();
         b.varint("record headers").map_err(shift)?;
-        let headers = &body[headers_at..b.position()];
+        let headers = body.get(headers_at..b.position()).unwrap_or_default();
         if !b.is_empty() {
             return Err(DecodeError {
                 what: "record length (bytes left over)",

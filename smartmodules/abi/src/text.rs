@@ -28,23 +28,24 @@ impl From<Hint> for String {
     }
 }
 
-/// Appends the decimal form of `value`.
+/// Appends the decimal form of `value`. Written without indexing, so that it has no panic
+/// path: a bounds-check panic would bring `core::fmt` into every module.
 pub fn push_int(out: &mut String, value: i64) {
     if value < 0 {
         out.push('-');
     }
     let mut n = value.unsigned_abs();
     let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
+    let mut used = 0;
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        used += 1;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    for d in &digits[i..] {
+    for d in digits.iter().skip(digits.len() - used) {
         out.push(char::from(*d));
     }
 }

@@ -47,9 +47,8 @@ impl<'a> Reader<'a> {
     }
 
     fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], DecodeError> {
-        let mut out = [0u8; N];
-        out.copy_from_slice(self.bytes(N, what)?);
-        Ok(out)
+        let at = self.pos;
+        <[u8; N]>::try_from(self.bytes(N, what)?).map_err(|_| DecodeError { what, at })
     }
 
     pub fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
@@ -174,7 +173,7 @@ pub fn put_string(out: &mut Vec<u8>, s: &str) {
         end -= 1;
     }
     out.extend_from_slice(&(end as u16).to_be_bytes());
-    out.extend_from_slice(&s.as_bytes()[..end]);
+    out.extend_from_slice(s.as_bytes().get(..end).unwrap_or_default());
 }
 
 /// Appends `RecordData`: varint length, then the bytes.

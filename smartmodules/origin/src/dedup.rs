@@ -40,54 +40,79 @@ impl Seen {
 
     fn home(&self, key: u128) -> usize {
         // The low half is a hash already; the table size is a power of two.
-        (key as usize ^ (key >> 64) as usize) & (self.slots.len() - 1)
+        (key as usize ^ (key >> 64) as usize) & self.slots.len().wrapping_sub(1)
     }
 
-    /// The slot holding `key`, or the free slot where it would go.
+    /// The key in slot `i`; every access goes through `get`, so that no index can panic.
+    fn slot(&self, i: usize) -> u128 {
+        self.slots.get(i).copied().unwrap_or(EMPTY)
+    }
+
+    fn set(&mut self, i: usize, key: u128) {
+        if let Some(slot) = self.slots.get_mut(i) {
+            *slot = key;
+        }
+    }
+
+    /// The slot holding `key`, or the free slot where it would go. The table is at most half
+    /// full, so the probe ends.
     fn find(&self, key: u128) -> usize {
-        let mask = self.slots.len() - 1;
+        let mask = self.slots.len().wrapping_sub(1);
         let mut i = self.home(key);
-        while self.slots[i] != EMPTY && self.slots[i] != key {
+        loop {
+            let held = self.slot(i);
+            if held == EMPTY || held == key {
+                return i;
+            }
             i = (i + 1) & mask;
         }
-        i
     }
 
     pub(crate) fn contains(&self, key: u128) -> bool {
-        !self.slots.is_empty() && self.slots[self.find(key)] == key
+        self.slot(self.find(key)) == key
     }
 
     /// Remembers a stored record, forgetting the oldest when the window is full.
     pub(crate) fn insert(&mut self, key: u128) {
-        if self.capacity == 0 || self.contains(key) {
+        let capacity = self.capacity;
+        if capacity == 0 || self.contains(key) {
             return;
         }
         if self.slots.is_empty() {
-            self.slots = vec![EMPTY; (self.capacity * 2).next_power_of_two()];
+            self.slots = vec![EMPTY; (capacity * 2).next_power_of_two()];
         }
-        if self.ring.len() == self.capacity {
-            let oldest = self.ring[self.next];
-            self.remove(oldest);
-            self.ring[self.next] = key;
+        if self.ring.len() == capacity {
+            if let Some(slot) = self.ring.get_mut(self.next) {
+                let oldest = core::mem::replace(slot, key);
+                self.remove(oldest);
+            }
         } else {
             self.ring.push(key);
         }
-        self.next = (self.next + 1) % self.capacity;
+        self.next = if self.next + 1 >= capacity {
+            0
+        } else {
+            self.next + 1
+        };
         let i = self.find(key);
-        self.slots[i] = key;
+        self.set(i, key);
     }
 
     /// Deletes `key`, moving later entries of its probe run back so that lookups still find them.
     fn remove(&mut self, key: u128) {
-        let mask = self.slots.len() - 1;
+        let mask = self.slots.len().wrapping_sub(1);
         let mut hole = self.find(key);
-        if self.slots[hole] != key {
+        if self.slot(hole) != key {
             return;
         }
-        self.slots[hole] = EMPTY;
+        self.set(hole, EMPTY);
         let mut i = (hole + 1) & mask;
-        while self.slots[i] != EMPTY {
-            let home = self.home(self.slots[i]);
+        loop {
+            let moved = self.slot(i);
+            if moved == EMPTY {
+                break;
+            }
+            let home = self.home(moved);
             // The entry at `i` may fill the hole if its home is not in (hole, i].
             let reaches = if hole <= i {
                 home <= hole || home > i
@@ -95,8 +120,8 @@ impl Seen {
                 home <= hole && home > i
             };
             if reaches {
-                self.slots[hole] = self.slots[i];
-                self.slots[i] = EMPTY;
+                self.set(hole, moved);
+                self.set(i, EMPTY);
                 hole = i;
             }
             i = (i + 1) & mask;
@@ -109,11 +134,12 @@ impl Seen {
 
     /// Keys in arrival order, oldest first.
     fn keys(&self) -> impl Iterator<Item = u128> + '_ {
-        let (newer, older) = self.ring.split_at(if self.ring.len() == self.capacity {
+        let split = if self.ring.len() == self.capacity {
             self.next
         } else {
             self.ring.len()
-        });
+        };
+        let (newer, older) = self.ring.split_at_checked(split).unwrap_or((&[], &[]));
         older.iter().chain(newer).copied()
     }
 

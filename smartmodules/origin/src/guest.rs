@@ -42,7 +42,10 @@ impl<S: Spec> SmartModule for PolicyModule<S> {
         record: &Record<'_, '_>,
         out: &mut Emit<'_, '_, '_, '_>,
     ) -> Result<(), String> {
-        match self.policy.decide(&view(record), &mut self.scratch) {
+        match self
+            .policy
+            .decide_as(S::MODULE, &view(record), &mut self.scratch)
+        {
             Outcome::Pass => out.pass(),
             Outcome::Drop(_) => {}
             Outcome::Refuse(hint) => return Err(hint),

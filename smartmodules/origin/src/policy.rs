@@ -59,6 +59,36 @@ impl Module {
         }
     }
 
+    /// Whether the module stops records that loop or made too many hops.
+    pub const fn checks_loops(self) -> bool {
+        matches!(self, Module::LoopGuard | Module::MirrorPolicy)
+    }
+
+    /// Whether the module guards a mirror topic against local writes.
+    pub const fn guards(self) -> bool {
+        matches!(self, Module::MirrorGuard | Module::MirrorPolicy)
+    }
+
+    /// Whether the module tags records (new tags, and hops on forwarded ones).
+    pub const fn tags(self) -> bool {
+        matches!(self, Module::OriginTag | Module::MirrorPolicy)
+    }
+
+    /// Whether the module removes tags.
+    pub const fn strips(self) -> bool {
+        matches!(self, Module::OriginStrip)
+    }
+
+    /// Whether the module takes a `secret` and checks MACs.
+    pub const fn authenticates(self) -> bool {
+        !matches!(self, Module::OriginStrip)
+    }
+
+    /// Whether the module keeps a `dedup` window.
+    pub const fn dedups(self) -> bool {
+        matches!(self, Module::MirrorPolicy)
+    }
+
     /// Every module, in the order the docs list them.
     pub const ALL: [Module; 5] = [
         Module::OriginTag,
@@ -198,8 +228,6 @@ pub struct Policy {
     secret: Option<Vec<u8>>,
     loop_check: Option<LoopCheck>,
     guard: Option<Guard>,
-    tag: bool,
-    strip: bool,
     dedup: Option<Window>,
 }
 
@@ -238,7 +266,10 @@ pub enum Outcome<'a> {
 }
 
 impl Policy {
-    /// Builds the policy of `module` from its params, checking every name and value.
+    /// Builds the policy of `module` from its params, checking every name and value. Inlined,
+    /// so that a SmartModule, which passes its own module as a constant, keeps only the
+    /// checks of the params it takes.
+    #[inline(always)]
     pub fn from_params<'p>(
         module: Module,
         params: impl IntoIterator<Item = (&'p str, &'p str)>,
@@ -296,12 +327,12 @@ impl Policy {
             Some(v) if cfg!(feature = "mac") => Some(Vec::from(v.as_bytes())),
             Some(_) => {
                 return Err(msg(module)
-                    .push("param 'secret' needs a build with MAC support")
+                    .push("param 'secret' needs MAC support, which this build of the module leaves out; deploy the build with it (cargo build-modules), or drop the param")
                     .0)
             }
         };
-        let wants_loop = matches!(module, Module::LoopGuard | Module::MirrorPolicy);
-        let loop_check = wants_loop
+        let loop_check = module
+            .checks_loops()
             .then(|| -> Result<LoopCheck, String> {
                 let max_hops = match get(&MAX_HOPS) {
                     None => DEFAULT_MAX_HOPS,
@@ -332,7 +363,8 @@ impl Policy {
             }
             Some(v) => {
                 let mut mirror_of: Vec<String> = Vec::new();
-                for id in v.split(',').map(str::trim) {
+                // An array pattern: a char pattern would bring in a 300-byte memchr.
+                for id in v.split([',']).map(str::trim_ascii) {
                     validate_cluster_id(id).map_err(|e| bad(&MIRROR_OF, v, e.as_str()))?;
                     if id == cluster {
                         return Err(bad(&MIRROR_OF, v, "names this cluster itself"));
@@ -365,8 +397,6 @@ impl Policy {
             secret,
             loop_check,
             guard,
-            tag: matches!(module, Module::OriginTag | Module::MirrorPolicy),
-            strip: module == Module::OriginStrip,
             dedup: match get(&DEDUP) {
                 None | Some("0") => None,
                 Some(v) => match parse_number(v) {
@@ -389,9 +419,22 @@ impl Policy {
     /// `dedup` window, a record that is kept is remembered once its batch is written
     /// ([`Policy::end_batch`]).
     pub fn decide<'a>(&mut self, rec: &RecordView<'a>, scratch: &mut Vec<u8>) -> Outcome<'a> {
-        let (outcome, key) = self.judge(rec, scratch);
-        if let (Some(window), Some(key), Outcome::Pass | Outcome::Rewrite { .. }) =
-            (&mut self.dedup, key, &outcome)
+        self.decide_as(self.module, rec, scratch)
+    }
+
+    /// [`decide`](Self::decide) for a `module` known when the caller is compiled: a
+    /// SmartModule passes its own, a constant, so that the stages it does not run are left
+    /// out of its code. `module` must be the one the policy was built for.
+    #[inline(always)]
+    pub fn decide_as<'a>(
+        &mut self,
+        module: Module,
+        rec: &RecordView<'a>,
+        scratch: &mut Vec<u8>,
+    ) -> Outcome<'a> {
+        let (outcome, key) = self.judge(module, rec, scratch);
+        if let (true, Some(window), Some(key), Outcome::Pass | Outcome::Rewrite { .. }) =
+            (module.dedups(), &mut self.dedup, key, &outcome)
         {
             window.keep(key);
         }
@@ -426,9 +469,12 @@ impl Policy {
         self.dedup.as_ref().map_or(0, Window::len)
     }
 
-    /// The decision, and the (origin, id) key of the record as it would be stored.
+    /// The decision, and the (origin, id) key of the record as it would be stored. Each stage
+    /// is behind its `module` test, which is constant in a SmartModule.
+    #[inline(always)]
     fn judge<'a>(
         &self,
+        module: Module,
         rec: &RecordView<'a>,
         scratch: &mut Vec<u8>,
     ) -> (Outcome<'a>, Option<u128>) {
@@ -442,7 +488,7 @@ impl Policy {
         // The tag is borrowed where it was decoded: the hot path moves no envelope around.
         let (tag, payload) = match &found {
             Ok(Decoded::Tagged { envelope, payload }) => {
-                if let Some(secret) = &self.secret {
+                if let (true, Some(secret)) = (module.authenticates(), &self.secret) {
                     if let Err(e) = verify(envelope, secret, payload) {
                         return (Outcome::Refuse(self.bad_tag(rec, e)), None);
                     }
@@ -452,7 +498,7 @@ impl Policy {
             Ok(Decoded::Untagged) => (None, field.unwrap_or(&[])),
             // With a secret a malformed tag is refused like a forged one. Without, it is payload
             // that happens to start with MAGIC, until tagging would wrap it in a second tag.
-            Err(e) if self.secret.is_some() => {
+            Err(e) if module.authenticates() && self.secret.is_some() => {
                 return (Outcome::Refuse(self.bad_tag(rec, *e)), None)
             }
             Err(e) => {
@@ -462,10 +508,10 @@ impl Policy {
         };
 
         // The (origin, id) key is only needed by a `dedup` window.
-        let keyed = self.dedup.is_some();
+        let keyed = module.dedups() && self.dedup.is_some();
         let mut key = tag.filter(|_| keyed).map(|e| Seen::key(e.origin(), e.id()));
 
-        if self.strip {
+        if module.strips() {
             return (
                 match tag {
                     Some(env) => Outcome::Rewrite {
@@ -478,7 +524,7 @@ impl Policy {
             );
         }
 
-        if let (Some(lc), Some(env)) = (&self.loop_check, tag) {
+        if let (true, Some(lc), Some(env)) = (module.checks_loops(), &self.loop_check, tag) {
             let returned = env.returned_to(&self.cluster);
             if returned || env.hops() >= lc.max_hops {
                 return (
@@ -504,14 +550,14 @@ impl Policy {
             }
         }
 
-        if let (Some(window), Some(k)) = (&self.dedup, key) {
+        if let (true, Some(window), Some(k)) = (module.dedups(), &self.dedup, key) {
             if window.contains(k) {
                 return (Outcome::Drop(Dropped::Duplicate), key);
             }
         }
 
         let mut violation = false;
-        if let Some(g) = &self.guard {
+        if let (true, Some(g)) = (module.guards(), &self.guard) {
             let upstream = |c: &str| g.mirror_of.iter().any(|m| m == c);
             let mirrored = tag.is_some_and(|env| {
                 upstream(env.origin()) || env.last_other_than(&self.cluster).is_some_and(upstream)
@@ -525,7 +571,7 @@ impl Policy {
             }
         }
 
-        if !self.tag && !violation {
+        if !module.tags() && !violation {
             return (Outcome::Pass, key);
         }
         let violation_flag = if violation { FLAG_VIOLATION } else { 0 };
@@ -535,7 +581,7 @@ impl Policy {
         let fresh;
         let (env, flags, hop) = match tag {
             Some(env) => {
-                let hop = self.tag && !env.last_is(&self.cluster);
+                let hop = module.tags() && !env.last_is(&self.cluster);
                 if !hop && (!violation || env.is_violation()) {
                     return (Outcome::Pass, key);
                 }
@@ -561,10 +607,10 @@ impl Policy {
                 (&fresh, flags, None)
             }
         };
-        let mac = self
-            .secret
-            .as_ref()
-            .and_then(|secret| mac_for(env, flags, hop, secret, payload));
+        let mac = match (module.authenticates(), &self.secret) {
+            (true, Some(secret)) => mac_for(env, flags, hop, secret, payload),
+            _ => None,
+        };
         env.write(flags, hop, mac.as_ref(), scratch);
         (
             Outcome::Rewrite {
@@ -583,7 +629,7 @@ impl Policy {
             .push(e.as_str());
         match e {
             EnvelopeError::BadMac | EnvelopeError::MissingMac => m.push("; it was not tagged with this cluster's secret (forged, or the clusters' secrets differ)"),
-            _ if self.tag && self.secret.is_none() => m.push("; refusing to wrap it in a second tag (fix the producer, or strip the tag first)"),
+            _ if self.module.tags() && self.secret.is_none() => m.push("; refusing to wrap it in a second tag (fix the producer, or strip the tag first)"),
             _ => m,
         }
         .0
@@ -668,29 +714,15 @@ impl Text {
         Text(String::from(s))
     }
 
+    // Out of line: messages chain many pushes, and each inlined one costs a module bytes.
+    #[inline(never)]
     fn push(mut self, s: &str) -> Self {
         self.0.push_str(s);
         self
     }
 
     fn int(mut self, v: i64) -> Self {
-        if v < 0 {
-            self.0.push('-');
-        }
-        let mut n = v.unsigned_abs();
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        while i > 0 {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        for d in digits.iter().skip(i) {
-            self.0.push(char::from(*d));
-        }
+        smartmodule_abi::text::push_int(&mut self.0, v);
         self
     }
 }
