@@ -46,6 +46,20 @@ fn quick_run_reports_every_module_in_both_engines() {
             "{module} has {rows} rows in the report:\n{stdout}"
         );
     }
+    // The builds without MAC code: size and cold start (tables and goals), no throughput.
+    for module in [
+        "origin-tag (no MAC)",
+        "loop-guard (no MAC)",
+        "mirror-guard (no MAC)",
+        "origin-strip (no MAC)",
+        "mirror-policy (no MAC)",
+    ] {
+        let rows = stdout
+            .lines()
+            .filter(|l| l.starts_with(&format!("| {module} |")))
+            .count();
+        assert_eq!(rows, 4, "{module} has {rows} rows in the report:\n{stdout}");
+    }
     for heading in [
         "## Modules",
         "## Cold start",

@@ -90,7 +90,16 @@ impl<'a> Reader<'a> {
     }
 
     /// A zigzag varint of at most 10 bytes.
+    #[inline]
     pub fn varint(&mut self, what: &'static str) -> Result<i64, DecodeError> {
+        // Most fields of a record (deltas, flags, short lengths) fit one byte.
+        if let Some(&b) = self.buf.get(self.pos) {
+            if b & 0x80 == 0 {
+                self.pos += 1;
+                let acc = u64::from(b);
+                return Ok(((acc >> 1) as i64) ^ -((acc & 1) as i64));
+            }
+        }
         let start = self.pos;
         let mut acc: u64 = 0;
         let mut shift = 0u32;
@@ -112,7 +121,7 @@ impl<'a> Reader<'a> {
     pub fn varint_span(&mut self, what: &'static str) -> Result<(i64, &'a [u8]), DecodeError> {
         let start = self.pos;
         let v = self.varint(what)?;
-        Ok((v, &self.buf[start..self.pos]))
+        Ok((v, self.buf.get(start..self.pos).unwrap_or_default()))
     }
 
     /// A `String`: `i16` length, then UTF-8 bytes; a length of zero or less is the empty string.

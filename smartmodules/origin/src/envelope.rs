@@ -52,6 +52,7 @@ struct IdIter<'e, 'a> {
 impl<'a> Iterator for IdIter<'_, 'a> {
     type Item = &'a [u8];
 
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         let item = match self.ids {
             Ids::Wire(bytes) => {
@@ -266,6 +267,7 @@ impl<'a> Envelope<'a> {
     }
 
     /// The path's ids as bytes, origin first.
+    #[inline]
     fn id_bytes(&self) -> IdIter<'_, 'a> {
         IdIter {
             ids: &self.ids,
@@ -289,6 +291,7 @@ impl<'a> Envelope<'a> {
     }
 
     /// Number of hops after the origin: `path().len() - 1`.
+    #[inline]
     pub fn hops(&self) -> u8 {
         self.count.saturating_sub(1)
     }
@@ -324,11 +327,13 @@ impl<'a> Envelope<'a> {
     }
 
     /// All flag bits, including bits this version does not know.
+    #[inline]
     pub fn flags(&self) -> u8 {
         self.flags
     }
 
     /// Whether the VIOLATION flag is set.
+    #[inline]
     pub fn is_violation(&self) -> bool {
         self.flags & FLAG_VIOLATION != 0
     }
@@ -432,6 +437,7 @@ impl<'a> Envelope<'a> {
     }
 
     /// Ids on the path, at most [`MAX_PATH`].
+    #[inline]
     pub(crate) fn count(&self) -> usize {
         usize::from(self.count)
     }
@@ -450,6 +456,7 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    #[inline]
     fn take(&mut self, n: usize) -> Result<&'a [u8], EnvelopeError> {
         if n > self.bytes.len() {
             return Err(EnvelopeError::Truncated);
@@ -459,6 +466,7 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
+    #[inline]
     fn byte(&mut self) -> Result<u8, EnvelopeError> {
         let (&b, rest) = self.bytes.split_first().ok_or(EnvelopeError::Truncated)?;
         self.bytes = rest;
