@@ -1,5 +1,8 @@
 //! Sealing and verifying tags with a truncated HMAC-SHA256 (feature `mac`).
 
+use alloc::vec::Vec;
+use core::fmt;
+
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -16,21 +19,48 @@ impl Sink for HmacSha256 {
     }
 }
 
+/// A shared secret, keyed once: HMAC's key schedule (two SHA-256 blocks) runs when a policy
+/// is built, and each tag clones the keyed state, instead of hashing the key for every record.
+#[derive(Clone)]
+pub(crate) struct MacKey {
+    keyed: HmacSha256,
+    secret: Vec<u8>,
+}
+
+impl MacKey {
+    /// `None` only if HMAC refuses the key, which it never does.
+    pub(crate) fn new(secret: &[u8]) -> Option<Self> {
+        let keyed = <HmacSha256 as Mac>::new_from_slice(secret).ok()?;
+        Some(MacKey {
+            keyed,
+            secret: secret.to_vec(),
+        })
+    }
+}
+
+impl PartialEq for MacKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.secret == other.secret
+    }
+}
+
+impl Eq for MacKey {}
+
+/// Never prints the secret.
+impl fmt::Debug for MacKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MacKey(..)")
+    }
+}
+
 impl Envelope<'_> {
     /// HMAC state over the canonical MAC input: the tag exactly as on the wire, with the
-    /// given flags and hop, but with `mac = None`, followed by the payload. `None` only if
-    /// the key is refused, which HMAC never does.
-    fn mac_state(
-        &self,
-        flags: u8,
-        hop: Option<&str>,
-        secret: &[u8],
-        payload: &[u8],
-    ) -> Option<HmacSha256> {
-        let mut state = <HmacSha256 as Mac>::new_from_slice(secret).ok()?;
+    /// given flags and hop, but with `mac = None`, followed by the payload.
+    fn mac_state(&self, flags: u8, hop: Option<&str>, key: &MacKey, payload: &[u8]) -> HmacSha256 {
+        let mut state = key.keyed.clone();
         self.write(flags, hop, None, &mut state);
         state.update(payload);
-        Some(state)
+        state
     }
 
     /// The MAC of this tag with `flags` and one more `hop` on its path, as
@@ -40,24 +70,35 @@ impl Envelope<'_> {
         &self,
         flags: u8,
         hop: Option<&str>,
-        secret: &[u8],
+        key: &MacKey,
         payload: &[u8],
-    ) -> Option<[u8; MAC_LEN]> {
-        self.mac_state(flags, hop, secret, payload).map(|state| {
-            let full = state.finalize().into_bytes();
-            let mut tag = [0u8; MAC_LEN];
-            for (dst, src) in tag.iter_mut().zip(full.iter()) {
-                *dst = *src;
-            }
-            tag
-        })
+    ) -> [u8; MAC_LEN] {
+        let full = self
+            .mac_state(flags, hop, key, payload)
+            .finalize()
+            .into_bytes();
+        let mut tag = [0u8; MAC_LEN];
+        for (dst, src) in tag.iter_mut().zip(full.iter()) {
+            *dst = *src;
+        }
+        tag
+    }
+
+    /// [`verify`](Self::verify) with a keyed secret.
+    pub(crate) fn verify_with(&self, key: &MacKey, payload: &[u8]) -> Result<(), EnvelopeError> {
+        let Some(tag) = self.mac() else {
+            return Err(EnvelopeError::MissingMac);
+        };
+        self.mac_state(self.flags(), None, key, payload)
+            .verify_truncated_left(tag)
+            .map_err(|_| EnvelopeError::BadMac)
     }
 
     /// Sets the MAC to the first [`MAC_LEN`] bytes of HMAC-SHA256(`secret`,
     /// tag-without-MAC ‖ `payload`). `payload` is the carrier's payload: the
     /// bytes [`wrap`](crate::wrap) puts after the tag.
     pub fn seal(&mut self, secret: &[u8], payload: &[u8]) {
-        let tag = self.mac_for(self.flags(), None, secret, payload);
+        let tag = MacKey::new(secret).map(|key| self.mac_for(self.flags(), None, &key, payload));
         self.set_mac(tag);
     }
 
@@ -66,15 +107,11 @@ impl Envelope<'_> {
     /// Fails with [`EnvelopeError::MissingMac`] if the tag carries no MAC and
     /// with [`EnvelopeError::BadMac`] if it does not match.
     pub fn verify(&self, secret: &[u8], payload: &[u8]) -> Result<(), EnvelopeError> {
-        let Some(tag) = self.mac() else {
+        if self.mac().is_none() {
             return Err(EnvelopeError::MissingMac);
-        };
-        let state = self
-            .mac_state(self.flags(), None, secret, payload)
-            .ok_or(EnvelopeError::BadMac)?;
-        state
-            .verify_truncated_left(tag)
-            .map_err(|_| EnvelopeError::BadMac)
+        }
+        let key = MacKey::new(secret).ok_or(EnvelopeError::BadMac)?;
+        self.verify_with(&key, payload)
     }
 }
 

@@ -60,31 +60,37 @@ impl Module {
     }
 
     /// Whether the module stops records that loop or made too many hops.
+    #[inline(always)]
     pub const fn checks_loops(self) -> bool {
         matches!(self, Module::LoopGuard | Module::MirrorPolicy)
     }
 
     /// Whether the module guards a mirror topic against local writes.
+    #[inline(always)]
     pub const fn guards(self) -> bool {
         matches!(self, Module::MirrorGuard | Module::MirrorPolicy)
     }
 
     /// Whether the module tags records (new tags, and hops on forwarded ones).
+    #[inline(always)]
     pub const fn tags(self) -> bool {
         matches!(self, Module::OriginTag | Module::MirrorPolicy)
     }
 
     /// Whether the module removes tags.
+    #[inline(always)]
     pub const fn strips(self) -> bool {
         matches!(self, Module::OriginStrip)
     }
 
     /// Whether the module takes a `secret` and checks MACs.
+    #[inline(always)]
     pub const fn authenticates(self) -> bool {
         !matches!(self, Module::OriginStrip)
     }
 
     /// Whether the module keeps a `dedup` window.
+    #[inline(always)]
     pub const fn dedups(self) -> bool {
         matches!(self, Module::MirrorPolicy)
     }
@@ -225,7 +231,7 @@ pub struct Policy {
     module: Module,
     cluster: String,
     carrier: Carrier,
-    secret: Option<Vec<u8>>,
+    secret: Option<Secret>,
     loop_check: Option<LoopCheck>,
     guard: Option<Guard>,
     dedup: Option<Window>,
@@ -274,6 +280,10 @@ impl Policy {
         module: Module,
         params: impl IntoIterator<Item = (&'p str, &'p str)>,
     ) -> Result<Self, String> {
+        // Read before any closure captures `module`: a captured value lives in memory, and the
+        // stage tests below must stay constants, so that a module's code keeps only its stages.
+        let (takes_secret, checks_loops) = (module.authenticates(), module.checks_loops());
+        let (guards, dedups) = (module.guards(), module.dedups());
         let (required, optional) = module.params();
         let mut seen: Vec<(&'static Param, &'p str)> = Vec::new();
         for (name, value) in params {
@@ -321,18 +331,27 @@ impl Policy {
             Some("key") => Carrier::Key,
             Some(v) => return Err(bad(&CARRIER, v, "not value or key")),
         };
-        let secret = match get(&SECRET) {
-            None => None,
-            Some("") => return Err(bad(&SECRET, "", "empty")),
-            Some(v) if cfg!(feature = "mac") => Some(Vec::from(v.as_bytes())),
-            Some(_) => {
-                return Err(msg(module)
+        // Only modules that check MACs take a secret: origin-strip's code keeps no HMAC.
+        let secret = if takes_secret {
+            match get(&SECRET) {
+                None => None,
+                Some("") => return Err(bad(&SECRET, "", "empty")),
+                Some(v) => match Secret::new(v.as_bytes()) {
+                    Some(key) => Some(key),
+                    None if cfg!(feature = "mac") => {
+                        return Err(bad(&SECRET, v, "refused as a key"))
+                    }
+                    None => {
+                        return Err(msg(module)
                     .push("param 'secret' needs MAC support, which this build of the module leaves out; deploy the build with it (cargo build-modules), or drop the param")
                     .0)
+                    }
+                },
             }
+        } else {
+            None
         };
-        let loop_check = module
-            .checks_loops()
+        let loop_check = checks_loops
             .then(|| -> Result<LoopCheck, String> {
                 let max_hops = match get(&MAX_HOPS) {
                     None => DEFAULT_MAX_HOPS,
@@ -349,7 +368,7 @@ impl Policy {
                 Ok(LoopCheck { max_hops, on_loop })
             })
             .transpose()?;
-        let guard = match get(&MIRROR_OF) {
+        let guard = match get(&MIRROR_OF).filter(|_| guards) {
             None => {
                 for p in [&TOPIC, &MODE] {
                     if get(p).is_some() {
@@ -397,7 +416,7 @@ impl Policy {
             secret,
             loop_check,
             guard,
-            dedup: match get(&DEDUP) {
+            dedup: match get(&DEDUP).filter(|_| dedups) {
                 None | Some("0") => None,
                 Some(v) => match parse_number(v) {
                     Some(n) if n <= MAX_DEDUP => Some(Window::new(n as usize)),
@@ -665,8 +684,23 @@ impl Policy {
 }
 
 #[cfg(feature = "mac")]
-fn verify(env: &Envelope<'_>, secret: &[u8], payload: &[u8]) -> Result<(), EnvelopeError> {
-    env.verify(secret, payload)
+use crate::mac::MacKey as Secret;
+
+/// A build without MAC support holds no secret: `from_params` refuses the param.
+#[cfg(not(feature = "mac"))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Secret {}
+
+#[cfg(not(feature = "mac"))]
+impl Secret {
+    fn new(_: &[u8]) -> Option<Self> {
+        None
+    }
+}
+
+#[cfg(feature = "mac")]
+fn verify(env: &Envelope<'_>, secret: &Secret, payload: &[u8]) -> Result<(), EnvelopeError> {
+    env.verify_with(secret, payload)
 }
 
 #[cfg(feature = "mac")]
@@ -674,16 +708,15 @@ fn mac_for(
     env: &Envelope<'_>,
     flags: u8,
     hop: Option<&str>,
-    secret: &[u8],
+    secret: &Secret,
     payload: &[u8],
 ) -> Option<[u8; crate::MAC_LEN]> {
-    env.mac_for(flags, hop, secret, payload)
+    Some(env.mac_for(flags, hop, secret, payload))
 }
 
-// Without MAC support `from_params` refuses a secret, so these are never reached.
 #[cfg(not(feature = "mac"))]
-fn verify(_: &Envelope<'_>, _: &[u8], _: &[u8]) -> Result<(), EnvelopeError> {
-    Err(EnvelopeError::BadMac)
+fn verify(_: &Envelope<'_>, secret: &Secret, _: &[u8]) -> Result<(), EnvelopeError> {
+    match *secret {}
 }
 
 #[cfg(not(feature = "mac"))]
@@ -691,10 +724,10 @@ fn mac_for(
     _: &Envelope<'_>,
     _: u8,
     _: Option<&str>,
-    _: &[u8],
+    secret: &Secret,
     _: &[u8],
 ) -> Option<[u8; crate::MAC_LEN]> {
-    None
+    match *secret {}
 }
 
 fn parse_number(s: &str) -> Option<u32> {
