@@ -55,6 +55,8 @@ mod mac;
 #[allow(missing_docs)]
 pub mod policy;
 mod record_id;
+#[cfg(feature = "mac")]
+mod sha256;
 
 pub use cluster::{validate_cluster_id, ClusterIdError};
 pub use envelope::{decode, wrap, Decoded, Envelope};

@@ -3,13 +3,9 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use crate::envelope::Sink;
+use crate::sha256::{starts_with_ct, HmacSha256};
 use crate::{Envelope, EnvelopeError, MAC_LEN};
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// The encoded tag goes straight into the HMAC, without a buffer.
 impl Sink for HmacSha256 {
@@ -28,11 +24,11 @@ pub(crate) struct MacKey {
 }
 
 impl MacKey {
-    /// `None` only if HMAC refuses the key, which it never does.
+    /// Always `Some`: HMAC takes a key of any length. The `Option` matches the builds
+    /// without MAC support, where there is no key.
     pub(crate) fn new(secret: &[u8]) -> Option<Self> {
-        let keyed = <HmacSha256 as Mac>::new_from_slice(secret).ok()?;
         Some(MacKey {
-            keyed,
+            keyed: HmacSha256::new(secret),
             secret: secret.to_vec(),
         })
     }
@@ -73,10 +69,7 @@ impl Envelope<'_> {
         key: &MacKey,
         payload: &[u8],
     ) -> [u8; MAC_LEN] {
-        let full = self
-            .mac_state(flags, hop, key, payload)
-            .finalize()
-            .into_bytes();
+        let full = self.mac_state(flags, hop, key, payload).finalize();
         let mut tag = [0u8; MAC_LEN];
         for (dst, src) in tag.iter_mut().zip(full.iter()) {
             *dst = *src;
@@ -89,9 +82,12 @@ impl Envelope<'_> {
         let Some(tag) = self.mac() else {
             return Err(EnvelopeError::MissingMac);
         };
-        self.mac_state(self.flags(), None, key, payload)
-            .verify_truncated_left(tag)
-            .map_err(|_| EnvelopeError::BadMac)
+        let full = self.mac_state(self.flags(), None, key, payload).finalize();
+        if starts_with_ct(&full, tag) {
+            Ok(())
+        } else {
+            Err(EnvelopeError::BadMac)
+        }
     }
 
     /// Sets the MAC to the first [`MAC_LEN`] bytes of HMAC-SHA256(`secret`,
@@ -157,9 +153,10 @@ mod tests {
         let mut env = Envelope::new_origin("a", 1, [0; 8]).unwrap();
         let mut input = wrap(&env, payload);
         env.seal(SECRET, payload);
-        let mut reference = <HmacSha256 as Mac>::new_from_slice(SECRET).unwrap();
-        reference.update(&input);
-        let full = reference.finalize().into_bytes();
+        let mut reference =
+            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(SECRET).unwrap();
+        hmac::Mac::update(&mut reference, &input);
+        let full = hmac::Mac::finalize(reference).into_bytes();
         assert_eq!(env.mac().unwrap().as_slice(), &full[..MAC_LEN]);
         // The sealed encoding is the unsealed one with the option tag set and the MAC after it.
         let sealed = wrap(&env, payload);

@@ -206,6 +206,10 @@ pub const ALL_PARAMS: &[&Param] = &[
     &AGE,
 ];
 
+/// Why a build without MAC code refuses `secret`, and the fix.
+const NO_MAC_SUPPORT: &str = "param 'secret' needs MAC support, which this build of the module \
+    leaves out; deploy the build with it (cargo build-modules), or drop the param";
+
 /// Largest `dedup` window.
 pub const MAX_DEDUP: u32 = 1_000_000;
 
@@ -341,11 +345,7 @@ impl Policy {
                     None if cfg!(feature = "mac") => {
                         return Err(bad(&SECRET, v, "refused as a key"))
                     }
-                    None => {
-                        return Err(msg(module)
-                    .push("param 'secret' needs MAC support, which this build of the module leaves out; deploy the build with it (cargo build-modules), or drop the param")
-                    .0)
-                    }
+                    None => return Err(msg(module).push(NO_MAC_SUPPORT).0),
                 },
             }
         } else {
