@@ -29,6 +29,9 @@ pub struct Envelope<'a> {
     timestamp: i64,
     id: [u8; 8],
     mac: Option<[u8; MAC_LEN]>,
+    /// A decoded tag's bytes up to its MAC option byte: what its MAC covers, before the
+    /// payload, so that checking it needs no re-encoding. `None` once the tag is changed.
+    unsealed: Option<&'a [u8]>,
 }
 
 /// Where the path's `count` cluster ids are.
@@ -121,23 +124,17 @@ pub enum Decoded<'a> {
     },
 }
 
-/// Where an encoded tag goes: a buffer, or the MAC computed over it.
-pub(crate) trait Sink {
-    fn put(&mut self, bytes: &[u8]);
-}
-
-impl Sink for Vec<u8> {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        // In wasm a copy of any length is a `memory.copy`, which the engine runs as a call
-        // out of the module: for the few bytes of a tag's fields, pushing them is cheaper.
-        if bytes.len() <= 16 {
-            for &b in bytes {
-                self.push(b);
-            }
-        } else {
-            self.extend_from_slice(bytes);
+/// Appends `bytes` to a tag under construction. In wasm a copy of any length is a
+/// `memory.copy`, which the engine runs as a call out of the module: for the few bytes of a
+/// tag's fields, pushing them is cheaper.
+#[inline]
+fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.len() <= 16 {
+        for &b in bytes {
+            out.push(b);
         }
+    } else {
+        out.extend_from_slice(bytes);
     }
 }
 
@@ -197,6 +194,7 @@ impl<'a> Envelope<'a> {
             timestamp,
             id,
             mac: None,
+            unsealed: None,
         }
     }
 
@@ -229,6 +227,7 @@ impl<'a> Envelope<'a> {
             timestamp,
             id,
             mac,
+            unsealed: None,
         })
     }
 
@@ -256,6 +255,7 @@ impl<'a> Envelope<'a> {
             timestamp: self.timestamp,
             id: self.id,
             mac: None,
+            unsealed: None,
         })
     }
 
@@ -264,6 +264,7 @@ impl<'a> Envelope<'a> {
     pub fn set_violation(&mut self) {
         self.flags |= FLAG_VIOLATION;
         self.mac = None;
+        self.unsealed = None;
     }
 
     /// The path's ids as bytes, origin first.
@@ -385,33 +386,36 @@ impl<'a> Envelope<'a> {
         flags: u8,
         hop: Option<&str>,
         mac: Option<&[u8; MAC_LEN]>,
-        out: &mut impl Sink,
+        out: &mut Vec<u8>,
     ) {
         let count = self.count + u8::from(hop.is_some());
-        out.put(&[
-            MAGIC[0],
-            MAGIC[1],
-            VERSION,
-            flags,
-            count.saturating_sub(1),
-            count,
-        ]);
+        put(
+            out,
+            &[
+                MAGIC[0],
+                MAGIC[1],
+                VERSION,
+                flags,
+                count.saturating_sub(1),
+                count,
+            ],
+        );
         match &self.ids {
-            Ids::Wire(bytes) => out.put(bytes),
+            Ids::Wire(bytes) => put(out, bytes),
             Ids::One(id) => {
-                out.put(&[id.len() as u8]);
-                out.put(id.as_bytes());
+                put(out, &[id.len() as u8]);
+                put(out, id.as_bytes());
             }
             Ids::List(list) => {
                 for id in list {
-                    out.put(&[id.len() as u8]);
-                    out.put(id.as_bytes());
+                    put(out, &[id.len() as u8]);
+                    put(out, id.as_bytes());
                 }
             }
         }
         if let Some(id) = hop {
-            out.put(&[id.len() as u8]);
-            out.put(id.as_bytes());
+            put(out, &[id.len() as u8]);
+            put(out, id.as_bytes());
         }
         let mut ts = [0u8; 10];
         let mut v = zigzag(self.timestamp);
@@ -425,13 +429,13 @@ impl<'a> Envelope<'a> {
             *slot = (v as u8) | 0x80;
             v >>= 7;
         }
-        out.put(ts.get(..n).unwrap_or(&ts));
-        out.put(&self.id);
+        put(out, ts.get(..n).unwrap_or(&ts));
+        put(out, &self.id);
         match mac {
-            None => out.put(&[0]),
+            None => put(out, &[0]),
             Some(mac) => {
-                out.put(&[1]);
-                out.put(mac);
+                put(out, &[1]);
+                put(out, mac);
             }
         }
     }
@@ -445,6 +449,13 @@ impl<'a> Envelope<'a> {
     #[cfg(feature = "mac")]
     pub(crate) fn set_mac(&mut self, mac: Option<[u8; MAC_LEN]>) {
         self.mac = mac;
+        self.unsealed = None;
+    }
+
+    /// A decoded tag's bytes up to its MAC option byte (see the field).
+    #[cfg(feature = "mac")]
+    pub(crate) fn unsealed(&self) -> Option<&[u8]> {
+        self.unsealed
     }
 }
 
@@ -571,6 +582,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, EnvelopeError> {
     let timestamp = ((zz >> 1) as i64) ^ -((zz & 1) as i64);
     // Fixed-size reads as arrays: loads, where `copy_from_slice` would be a call.
     let id = <[u8; 8]>::try_from(r.take(8)?).unwrap_or_default();
+    let unsealed = bytes.get(..bytes.len() - r.bytes.len());
     let mac = match r.byte()? {
         0 => None,
         1 => Some(<[u8; MAC_LEN]>::try_from(r.take(MAC_LEN)?).unwrap_or_default()),
@@ -597,6 +609,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, EnvelopeError> {
             timestamp,
             id,
             mac,
+            unsealed,
         },
         payload: r.bytes,
     })

@@ -59,7 +59,10 @@ impl<S: Spec> SmartModule for PolicyModule<S> {
     }
 
     fn end_batch(&mut self, written: bool) {
-        self.policy.end_batch(written);
+        // Only a `dedup` window needs to hear of it; other modules leave its code out.
+        if S::MODULE.dedups() {
+            self.policy.end_batch(written);
+        }
     }
 
     /// The topic's last stored records, replayed at start-up, refill the `dedup` window.

@@ -3,17 +3,8 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::envelope::Sink;
 use crate::sha256::{starts_with_ct, HmacSha256};
 use crate::{Envelope, EnvelopeError, MAC_LEN};
-
-/// The encoded tag goes straight into the HMAC, without a buffer.
-impl Sink for HmacSha256 {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        self.update(bytes);
-    }
-}
 
 /// A shared secret, keyed once: HMAC's key schedule (two SHA-256 blocks) runs when a policy
 /// is built, and each tag clones the keyed state, instead of hashing the key for every record.
@@ -31,6 +22,35 @@ impl MacKey {
             keyed: HmacSha256::new(secret),
             secret: secret.to_vec(),
         })
+    }
+
+    /// HMAC-SHA256 of `parts` laid end to end: a tag as encoded with no MAC, then the payload.
+    fn full(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut state = self.keyed.clone();
+        for part in parts {
+            state.update(part);
+        }
+        state.finalize()
+    }
+
+    /// The MAC of a tag: its first [`MAC_LEN`] bytes.
+    pub(crate) fn mac(&self, unsealed: &[u8], payload: &[u8]) -> [u8; MAC_LEN] {
+        let full = self.full(&[unsealed, payload]);
+        let mut tag = [0u8; MAC_LEN];
+        for (dst, src) in tag.iter_mut().zip(full) {
+            *dst = src;
+        }
+        tag
+    }
+
+    /// Seals the tag `buf` holds (encoded with no MAC): its last byte, the MAC option, becomes
+    /// `0x01`, followed by the MAC. The tag is written once, for the record and for the MAC.
+    pub(crate) fn seal_in_place(&self, buf: &mut Vec<u8>, payload: &[u8]) {
+        let mac = self.mac(buf, payload);
+        if buf.pop().is_some() {
+            buf.push(1);
+            buf.extend_from_slice(&mac);
+        }
     }
 }
 
@@ -50,40 +70,16 @@ impl fmt::Debug for MacKey {
 }
 
 impl Envelope<'_> {
-    /// HMAC state over the canonical MAC input: the tag exactly as on the wire, with the
-    /// given flags and hop, but with `mac = None`, followed by the payload.
-    fn mac_state(&self, flags: u8, hop: Option<&str>, key: &MacKey, payload: &[u8]) -> HmacSha256 {
-        let mut state = key.keyed.clone();
-        self.write(flags, hop, None, &mut state);
-        state.update(payload);
-        state
-    }
-
-    /// The MAC of this tag with `flags` and one more `hop` on its path, as
-    /// [`seal`](Self::seal) would give the tag so changed: lets a policy write a forwarded
-    /// tag without building it.
-    pub(crate) fn mac_for(
-        &self,
-        flags: u8,
-        hop: Option<&str>,
-        key: &MacKey,
-        payload: &[u8],
-    ) -> [u8; MAC_LEN] {
-        let full = self.mac_state(flags, hop, key, payload).finalize();
-        let mut tag = [0u8; MAC_LEN];
-        for (dst, src) in tag.iter_mut().zip(full.iter()) {
-            *dst = *src;
-        }
-        tag
-    }
-
-    /// [`verify`](Self::verify) with a keyed secret.
-    pub(crate) fn verify_with(&self, key: &MacKey, payload: &[u8]) -> Result<(), EnvelopeError> {
+    /// [`verify`](Self::verify) of a decoded tag with a keyed secret: the MAC covers the tag's
+    /// own bytes (its MAC option byte read as `0x00`), so nothing is encoded again.
+    pub(crate) fn verify_decoded(&self, key: &MacKey, payload: &[u8]) -> Result<(), EnvelopeError> {
         let Some(tag) = self.mac() else {
             return Err(EnvelopeError::MissingMac);
         };
-        let full = self.mac_state(self.flags(), None, key, payload).finalize();
-        if starts_with_ct(&full, tag) {
+        let Some(unsealed) = self.unsealed() else {
+            return Err(EnvelopeError::BadMac);
+        };
+        if starts_with_ct(&key.full(&[unsealed, &[0], payload]), tag) {
             Ok(())
         } else {
             Err(EnvelopeError::BadMac)
@@ -94,8 +90,10 @@ impl Envelope<'_> {
     /// tag-without-MAC ‖ `payload`). `payload` is the carrier's payload: the
     /// bytes [`wrap`](crate::wrap) puts after the tag.
     pub fn seal(&mut self, secret: &[u8], payload: &[u8]) {
-        let tag = MacKey::new(secret).map(|key| self.mac_for(self.flags(), None, &key, payload));
-        self.set_mac(tag);
+        let mut unsealed = Vec::new();
+        self.write(self.flags(), None, None, &mut unsealed);
+        let mac = MacKey::new(secret).map(|key| key.mac(&unsealed, payload));
+        self.set_mac(mac);
     }
 
     /// Checks the MAC against `secret` and `payload`, in constant time.
@@ -103,11 +101,23 @@ impl Envelope<'_> {
     /// Fails with [`EnvelopeError::MissingMac`] if the tag carries no MAC and
     /// with [`EnvelopeError::BadMac`] if it does not match.
     pub fn verify(&self, secret: &[u8], payload: &[u8]) -> Result<(), EnvelopeError> {
-        if self.mac().is_none() {
+        let Some(tag) = self.mac() else {
             return Err(EnvelopeError::MissingMac);
-        }
+        };
         let key = MacKey::new(secret).ok_or(EnvelopeError::BadMac)?;
-        self.verify_with(&key, payload)
+        let full = match self.unsealed() {
+            Some(unsealed) => key.full(&[unsealed, &[0], payload]),
+            None => {
+                let mut unsealed = Vec::new();
+                self.write(self.flags(), None, None, &mut unsealed);
+                key.full(&[&unsealed, payload])
+            }
+        };
+        if starts_with_ct(&full, tag) {
+            Ok(())
+        } else {
+            Err(EnvelopeError::BadMac)
+        }
     }
 }
 

@@ -626,11 +626,11 @@ impl Policy {
                 (&fresh, flags, None)
             }
         };
-        let mac = match (module.authenticates(), &self.secret) {
-            (true, Some(secret)) => mac_for(env, flags, hop, secret, payload),
-            _ => None,
-        };
-        env.write(flags, hop, mac.as_ref(), scratch);
+        scratch.clear();
+        env.write(flags, hop, None, scratch);
+        if let (true, Some(secret)) = (module.authenticates(), &self.secret) {
+            seal_in_place(secret, scratch, payload);
+        }
         (
             Outcome::Rewrite {
                 payload,
@@ -700,18 +700,13 @@ impl Secret {
 
 #[cfg(feature = "mac")]
 fn verify(env: &Envelope<'_>, secret: &Secret, payload: &[u8]) -> Result<(), EnvelopeError> {
-    env.verify_with(secret, payload)
+    env.verify_decoded(secret, payload)
 }
 
+/// Seals the tag `scratch` holds (written with no MAC).
 #[cfg(feature = "mac")]
-fn mac_for(
-    env: &Envelope<'_>,
-    flags: u8,
-    hop: Option<&str>,
-    secret: &Secret,
-    payload: &[u8],
-) -> Option<[u8; crate::MAC_LEN]> {
-    Some(env.mac_for(flags, hop, secret, payload))
+fn seal_in_place(secret: &Secret, scratch: &mut Vec<u8>, payload: &[u8]) {
+    secret.seal_in_place(scratch, payload);
 }
 
 #[cfg(not(feature = "mac"))]
@@ -720,13 +715,7 @@ fn verify(_: &Envelope<'_>, secret: &Secret, _: &[u8]) -> Result<(), EnvelopeErr
 }
 
 #[cfg(not(feature = "mac"))]
-fn mac_for(
-    _: &Envelope<'_>,
-    _: u8,
-    _: Option<&str>,
-    secret: &Secret,
-    _: &[u8],
-) -> Option<[u8; crate::MAC_LEN]> {
+fn seal_in_place(secret: &Secret, _: &mut Vec<u8>, _: &[u8]) {
     match *secret {}
 }
 
