@@ -24,20 +24,24 @@ pub struct Record<'r, 'a> {
 }
 
 impl<'a> Record<'_, 'a> {
+    #[inline]
     pub fn key(&self) -> Option<&'a [u8]> {
         self.raw.key
     }
 
+    #[inline]
     pub fn value(&self) -> &'a [u8] {
         self.raw.value
     }
 
     /// The offset the host reports for this record: base offset plus offset delta.
+    #[inline]
     pub fn offset(&self) -> i64 {
         self.base_offset.saturating_add(self.raw.offset_delta)
     }
 
     /// Base timestamp plus timestamp delta (the delta alone before input version 22).
+    #[inline]
     pub fn timestamp(&self) -> i64 {
         self.base_timestamp.saturating_add(self.raw.timestamp_delta)
     }

@@ -487,6 +487,7 @@ impl<'a> Reader<'a> {
     /// A varint of at most `max` bytes whose last byte is at most `last_max`: postcard's
     /// rule for an integer type of `7 * (max - 1) + bits(last_max)` bits. Running out is
     /// `Truncated`; more bytes or a larger last byte is `Malformed`.
+    #[inline]
     fn varint(&mut self, max: u32, last_max: u8) -> Result<u64, EnvelopeError> {
         let mut out = 0u64;
         // Walks the bytes in place and moves the cursor once, at the end.

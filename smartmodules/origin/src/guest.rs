@@ -72,6 +72,7 @@ impl<S: Spec> SmartModule for PolicyModule<S> {
     }
 }
 
+#[inline]
 fn view<'a>(record: &Record<'_, 'a>) -> RecordView<'a> {
     RecordView {
         key: record.key(),
