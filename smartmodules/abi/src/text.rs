@@ -29,7 +29,7 @@ impl From<Hint> for String {
 }
 
 /// Appends the decimal form of `value`. Written without indexing, so that it has no panic
-/// path: a bounds-check panic would bring `core::fmt` into every module.
+/// path at all.
 pub fn push_int(out: &mut String, value: i64) {
     if value < 0 {
         out.push('-');
