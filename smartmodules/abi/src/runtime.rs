@@ -137,67 +137,88 @@ pub fn run_transform<M: SmartModule>(
 ) -> i32 {
     let mut writer = OutputWriter::new(out, input.len());
     let refuse =
-        |writer: OutputWriter<'_>, hint: &str, offset: i64, rec: Option<&RawRecord<'_>>| {
+        |writer: OutputWriter<'_>, hint: &str, offset: i64, key: Option<&[u8]>, value: &[u8]| {
             writer.finish(Some(&RuntimeError {
                 hint,
                 offset,
                 kind: M::KIND,
-                key: rec.and_then(|r| r.key),
-                value: rec.map_or(&[], |r| r.value),
+                key,
+                value,
             }));
             0
         };
     let batch = match Input::decode(input, version) {
         Ok(b) => b,
-        Err(e) => return refuse(writer, &decode_hint("SmartModule input", e), 0, None),
+        Err(e) => return refuse(writer, &decode_hint("SmartModule input", e), 0, None, &[]),
     };
     if state.is_none() {
         // No `init` call happened: build from the params inside the input, if any.
         let params = batch.params.clone().unwrap_or_default();
         match M::init(&params) {
             Ok(m) => *state = Some(m),
-            Err(hint) => return refuse(writer, &hint, batch.base_offset, None),
+            Err(hint) => return refuse(writer, &hint, batch.base_offset, None, &[]),
         }
     }
     let Some(module) = state.as_mut() else {
         return 0;
     };
-    let records = match batch.records() {
-        Ok(r) => r,
-        Err(e) => {
-            return refuse(
-                writer,
-                &decode_hint("record list", e),
-                batch.base_offset,
-                None,
-            )
-        }
-    };
-    for item in records {
-        let raw = match item {
-            Ok(raw) => raw,
-            Err(e) => {
-                module.end_batch(false);
-                return refuse(writer, &decode_hint("record", e), batch.base_offset, None);
-            }
+    let walked = for_each_record(&batch, |record| {
+        let mut emit = Emit {
+            out: &mut writer,
+            record: record.raw,
         };
+        module.process(record, &mut emit)
+    });
+    module.end_batch(walked.is_ok());
+    match walked {
+        Ok(()) => {
+            writer.finish(None);
+            0
+        }
+        Err(stop) => refuse(writer, &stop.hint, stop.offset, stop.key, stop.value),
+    }
+}
+
+/// Why a walk over a batch stopped: the hint for the host, the offset it names, and the key
+/// and value of the record a module refused (none and empty when the bytes did not decode).
+struct Stop<'a> {
+    hint: String,
+    offset: i64,
+    key: Option<&'a [u8]>,
+    value: &'a [u8],
+}
+
+/// Hands every record of `batch` to `visit`, in order. The first record that does not decode,
+/// or that `visit` refuses, ends the walk.
+#[inline(always)]
+fn for_each_record<'a>(
+    batch: &Input<'a>,
+    mut visit: impl FnMut(&Record<'_, 'a>) -> Result<(), String>,
+) -> Result<(), Stop<'a>> {
+    let undecodable = |what: &str, e: DecodeError| Stop {
+        hint: decode_hint(what, e),
+        offset: batch.base_offset,
+        key: None,
+        value: &[],
+    };
+    let records = batch.records().map_err(|e| undecodable("record list", e))?;
+    for item in records {
+        let raw = item.map_err(|e| undecodable("record", e))?;
         let record = Record {
             raw: &raw,
             base_offset: batch.base_offset,
             base_timestamp: batch.base_timestamp,
         };
-        let mut emit = Emit {
-            out: &mut writer,
-            record: &raw,
-        };
-        if let Err(hint) = module.process(&record, &mut emit) {
-            module.end_batch(false);
-            return refuse(writer, &hint, record.offset(), Some(&raw));
+        if let Err(hint) = visit(&record) {
+            return Err(Stop {
+                hint,
+                offset: record.offset(),
+                key: raw.key,
+                value: raw.value,
+            });
         }
     }
-    module.end_batch(true);
-    writer.finish(None);
-    0
+    Ok(())
 }
 
 /// `look_back`: feeds the replayed records to the module.
@@ -224,36 +245,9 @@ pub fn run_look_back<M: SmartModule>(
         );
         return LOOK_BACK_ERROR;
     };
-    let records = match batch.records() {
-        Ok(r) => r,
-        Err(e) => {
-            write_look_back_error(
-                out,
-                &decode_hint("record list", e),
-                batch.base_offset,
-                None,
-                &[],
-            );
-            return LOOK_BACK_ERROR;
-        }
-    };
-    for item in records {
-        let raw = match item {
-            Ok(raw) => raw,
-            Err(e) => {
-                write_look_back_error(out, &decode_hint("record", e), batch.base_offset, None, &[]);
-                return LOOK_BACK_ERROR;
-            }
-        };
-        let record = Record {
-            raw: &raw,
-            base_offset: batch.base_offset,
-            base_timestamp: batch.base_timestamp,
-        };
-        if let Err(hint) = module.look_back(&record) {
-            write_look_back_error(out, &hint, record.offset(), raw.key, raw.value);
-            return LOOK_BACK_ERROR;
-        }
+    if let Err(stop) = for_each_record(&batch, |record| module.look_back(record)) {
+        write_look_back_error(out, &stop.hint, stop.offset, stop.key, stop.value);
+        return LOOK_BACK_ERROR;
     }
     out.clear();
     0
