@@ -11,7 +11,6 @@ use crate::{Envelope, EnvelopeError, MAC_LEN};
 #[derive(Clone)]
 pub(crate) struct MacKey {
     keyed: HmacSha256,
-    secret: Vec<u8>,
 }
 
 impl MacKey {
@@ -20,7 +19,6 @@ impl MacKey {
     pub(crate) fn new(secret: &[u8]) -> Option<Self> {
         Some(MacKey {
             keyed: HmacSha256::new(secret),
-            secret: secret.to_vec(),
         })
     }
 
@@ -54,14 +52,6 @@ impl MacKey {
     }
 }
 
-impl PartialEq for MacKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.secret == other.secret
-    }
-}
-
-impl Eq for MacKey {}
-
 /// Never prints the secret.
 impl fmt::Debug for MacKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -70,20 +60,33 @@ impl fmt::Debug for MacKey {
 }
 
 impl Envelope<'_> {
-    /// [`verify`](Self::verify) of a decoded tag with a keyed secret: the MAC covers the tag's
-    /// own bytes (its MAC option byte read as `0x00`), so nothing is encoded again.
-    pub(crate) fn verify_decoded(&self, key: &MacKey, payload: &[u8]) -> Result<(), EnvelopeError> {
+    /// Compares the tag's MAC, in constant time, with the one `key` gives for `before_option`
+    /// (the tag's bytes before its MAC option byte, which the MAC reads as `0x00`) and
+    /// `payload`.
+    fn check_mac(
+        &self,
+        key: &MacKey,
+        before_option: &[u8],
+        payload: &[u8],
+    ) -> Result<(), EnvelopeError> {
         let Some(tag) = self.mac() else {
             return Err(EnvelopeError::MissingMac);
         };
-        let Some(unsealed) = self.unsealed() else {
-            return Err(EnvelopeError::BadMac);
-        };
-        if starts_with_ct(&key.full(&[unsealed, &[0], payload]), tag) {
+        if starts_with_ct(&key.full(&[before_option, &[0], payload]), tag) {
             Ok(())
         } else {
             Err(EnvelopeError::BadMac)
         }
+    }
+
+    /// [`verify`](Self::verify) of a decoded tag with a keyed secret: the MAC covers the tag's
+    /// own bytes, so nothing is encoded again.
+    pub(crate) fn verify_decoded(&self, key: &MacKey, payload: &[u8]) -> Result<(), EnvelopeError> {
+        if self.mac().is_none() {
+            return Err(EnvelopeError::MissingMac);
+        }
+        let before_option = self.unsealed().ok_or(EnvelopeError::BadMac)?;
+        self.check_mac(key, before_option, payload)
     }
 
     /// Sets the MAC to the first [`MAC_LEN`] bytes of HMAC-SHA256(`secret`,
@@ -101,22 +104,18 @@ impl Envelope<'_> {
     /// Fails with [`EnvelopeError::MissingMac`] if the tag carries no MAC and
     /// with [`EnvelopeError::BadMac`] if it does not match.
     pub fn verify(&self, secret: &[u8], payload: &[u8]) -> Result<(), EnvelopeError> {
-        let Some(tag) = self.mac() else {
+        if self.mac().is_none() {
             return Err(EnvelopeError::MissingMac);
-        };
+        }
         let key = MacKey::new(secret).ok_or(EnvelopeError::BadMac)?;
-        let full = match self.unsealed() {
-            Some(unsealed) => key.full(&[unsealed, &[0], payload]),
+        match self.unsealed() {
+            Some(before_option) => self.check_mac(&key, before_option, payload),
             None => {
                 let mut unsealed = Vec::new();
                 self.write(self.flags(), None, None, &mut unsealed);
-                key.full(&[&unsealed, payload])
+                unsealed.pop();
+                self.check_mac(&key, &unsealed, payload)
             }
-        };
-        if starts_with_ct(&full, tag) {
-            Ok(())
-        } else {
-            Err(EnvelopeError::BadMac)
         }
     }
 }

@@ -230,7 +230,7 @@ struct Guard {
 }
 
 /// A module's configured decision procedure.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     module: Module,
     cluster: String,
@@ -340,11 +340,9 @@ impl Policy {
             match get(&SECRET) {
                 None => None,
                 Some("") => return Err(bad(&SECRET, "", "empty")),
+                // `None` only in a build without MAC support.
                 Some(v) => match Secret::new(v.as_bytes()) {
                     Some(key) => Some(key),
-                    None if cfg!(feature = "mac") => {
-                        return Err(bad(&SECRET, v, "refused as a key"))
-                    }
                     None => return Err(msg(module).push(NO_MAC_SUPPORT).0),
                 },
             }
@@ -626,7 +624,6 @@ impl Policy {
                 (&fresh, flags, None)
             }
         };
-        scratch.clear();
         env.write(flags, hop, None, scratch);
         if let (true, Some(secret)) = (module.authenticates(), &self.secret) {
             seal_in_place(secret, scratch, payload);
@@ -688,7 +685,7 @@ use crate::mac::MacKey as Secret;
 
 /// A build without MAC support holds no secret: `from_params` refuses the param.
 #[cfg(not(feature = "mac"))]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Secret {}
 
 #[cfg(not(feature = "mac"))]
