@@ -384,13 +384,8 @@ fn envelope_rows(engine: &Engine, subjects: &[Subject]) -> Result<Vec<EnvelopeRo
     let mut rows = Vec::new();
     for subject in subjects.iter().filter(|s| s.role == Role::Policy) {
         for secret in [false, true] {
-            let accepts_secret = origin::policy::Module::ALL
-                .iter()
-                .find(|m| m.name() == subject.crate_name)
-                .is_some_and(|m| {
-                    let (required, accepted) = m.params();
-                    required.iter().chain(accepted).any(|p| p.name == "secret")
-                });
+            let accepts_secret =
+                host_harness::policies::find(subject.crate_name).is_some_and(|m| m.takes("secret"));
             if secret && !accepts_secret {
                 continue;
             }

@@ -26,6 +26,7 @@ pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod input;
+pub mod policies;
 pub mod report;
 pub mod simulate;
 pub mod tag;

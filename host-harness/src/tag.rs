@@ -2,33 +2,7 @@
 
 use serde::Serialize;
 
-/// Which part of a record carries the origin tag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Carrier {
-    /// The value (the default of this project's modules).
-    #[default]
-    Value,
-    /// The key.
-    Key,
-}
-
-impl Carrier {
-    /// The carrier bytes of a record, if it has them (a record may have no key).
-    pub fn of<'a>(self, key: Option<&'a [u8]>, value: &'a [u8]) -> Option<&'a [u8]> {
-        match self {
-            Carrier::Value => Some(value),
-            Carrier::Key => key,
-        }
-    }
-
-    /// `value` or `key`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Carrier::Value => "value",
-            Carrier::Key => "key",
-        }
-    }
-}
+pub use policy::Carrier;
 
 /// A decoded tag, owned and ready to print or serialise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -6,5 +6,6 @@ mod common;
 mod conformance;
 mod engine_roundtrip;
 mod lean;
+mod native;
 mod packaging;
 mod policies;

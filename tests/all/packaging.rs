@@ -1,7 +1,7 @@
 //! What ships with each module: its `SmartModule.toml` (the package metadata Fluvio's tooling
 //! reads) agrees with the params the module really accepts, and its size stays small.
 
-use origin::policy::Module;
+use host_harness::policies;
 
 #[derive(serde::Deserialize)]
 struct Manifest {
@@ -30,31 +30,38 @@ struct ManifestParam {
 
 #[test]
 fn smartmodule_toml_lists_exactly_the_params_the_module_accepts() {
-    for module in Module::ALL {
+    for module in policies::all() {
         let path = integration::workspace_root()
             .join("smartmodules")
-            .join(module.name())
+            .join(module.name)
             .join("SmartModule.toml");
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let manifest: Manifest =
             toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(manifest.package.name, module.name());
+        assert_eq!(manifest.package.name, module.name);
         assert_eq!(manifest.package.group, "mirror-safety");
         assert!(!manifest.package.version.is_empty() && !manifest.package.api_version.is_empty());
         assert!(!manifest.package.description.is_empty());
-        let (required, optional) = module.params();
-        let expected: Vec<(&str, &str, bool)> = required
+        let expected: Vec<(&str, &str, bool)> = module
+            .params
+            .required
             .iter()
             .map(|p| (p.name, p.what, false))
-            .chain(optional.iter().map(|p| (p.name, p.what, true)))
+            .chain(
+                module
+                    .params
+                    .optional
+                    .iter()
+                    .map(|p| (p.name, p.what, true)),
+            )
             .collect();
         let listed: Vec<(&str, &str, bool)> = manifest
             .params
             .iter()
             .map(|p| (p.name.as_str(), p.description.as_str(), p.optional))
             .collect();
-        assert_eq!(listed, expected, "{}", module.name());
+        assert_eq!(listed, expected, "{}", module.name);
     }
 }
 

@@ -4,8 +4,7 @@
 use fluvio_protocol::link::smartmodule::SmartModuleTransformRuntimeError;
 use fluvio_protocol::record::Record;
 use fluvio_smartengine::SmartModuleChainInstance;
-use origin::policy::FLAG_NO_KEY;
-use origin::{decode, record_id, wrap, Decoded, Envelope, FLAG_VIOLATION};
+use origin::{decode, record_id, wrap, Decoded, Envelope, FLAG_NO_KEY, FLAG_VIOLATION};
 
 use crate::common::*;
 

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use origin::policy::Mode;
+use policy::Mode;
 use serde::Serialize;
 
 use super::sim::{show, Identity, Simulation, Via, WriteResult, EXAMPLES};
@@ -210,8 +210,7 @@ pub fn reachable(topo: &Topology, start: usize, origin: &str) -> (BTreeMap<usize
             }
             if let Some(g) = &dst.guard {
                 let from = &topo.clusters[l.from].id;
-                let upstream = |c: &str| g.mirror_of.iter().any(|m| m == c);
-                if !upstream(from) && !upstream(origin) {
+                if !g.is_upstream(from) && !g.is_upstream(origin) {
                     continue;
                 }
             }
@@ -322,11 +321,7 @@ fn mirror_protection(sim: &Simulation<'_>) -> Invariant {
                     show(&p.payload),
                     if p.forged { " (forged tag)" } else { "" },
                     node.label(),
-                    match mode {
-                        Mode::Reject => "reject",
-                        Mode::Drop => "drop",
-                        Mode::Audit => "audit",
-                    },
+                    mode.as_str(),
                     if stored.is_some() && mode == Mode::Audit {
                         " without the VIOLATION flag"
                     } else {

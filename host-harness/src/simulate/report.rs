@@ -72,14 +72,7 @@ impl Report {
                 role: if n.native_target {
                     "native mirror target".into()
                 } else if let Some(g) = &n.guard {
-                    format!(
-                        "mirror ({})",
-                        match g.mode {
-                            origin::policy::Mode::Reject => "reject",
-                            origin::policy::Mode::Drop => "drop",
-                            origin::policy::Mode::Audit => "audit",
-                        }
-                    )
+                    format!("mirror ({})", g.mode.as_str())
                 } else {
                     String::new()
                 },

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use fluvio_protocol::record::{Record, RecordData};
-use origin::policy::{Dropped, Outcome as Decision, Policy, RecordView};
+use policy::{AnyPolicy, Dropped, RecordView, Stop, TagBuf};
 use serde::Serialize;
 
 use super::forge;
@@ -230,7 +230,11 @@ enum Event {
 
 struct NodeState {
     chain: Option<Chain>,
-    classifiers: Vec<Option<Policy>>,
+    /// Each policy step of the write path, natively, fed what its .wasm is fed: the stage
+    /// that drops a record says why.
+    twins: Vec<Option<Box<dyn AnyPolicy>>>,
+    /// For the last write, per step: the records its twin dropped (by offset delta), and why.
+    dropped: Vec<HashMap<i64, Dropped>>,
     log: Vec<Stored>,
     stats: NodeStats,
 }
@@ -312,7 +316,7 @@ pub struct Simulation<'t> {
     pub events: u64,
     /// Records stored on all topics.
     stored_total: u64,
-    scratch: Vec<u8>,
+    scratch: TagBuf,
 }
 
 /// Most counter-examples kept per check.
@@ -354,16 +358,22 @@ struct TagInfo {
     violation: bool,
 }
 
-fn classifier(step: &StepInfo) -> Option<Policy> {
-    let module = step.module?;
-    // Without `dedup` the decision is stateless, and without `secret` it needs no MAC
-    // support; neither changes why a record that verified was dropped.
-    let params = step
-        .params
+/// The native twins of a write path's policy steps (`None` for other modules).
+fn twins(node: &Node) -> Vec<Option<Box<dyn AnyPolicy>>> {
+    node.steps
         .iter()
-        .filter(|(k, _)| k.as_str() != "secret" && k.as_str() != "dedup")
-        .map(|(k, v)| (k.as_str(), v.as_str()));
-    Policy::from_params(module, params).ok()
+        .map(|step: &StepInfo| step.module.and_then(|m| m.build(&step.params).ok()))
+        .collect()
+}
+
+/// `record` as a policy sees it inside a batch.
+fn view(record: &Record, base_offset: i64, base_timestamp: i64) -> RecordView<'_> {
+    RecordView {
+        key: record.key.as_ref().map(|k| k.as_ref()),
+        value: record.value.as_ref(),
+        timestamp: base_timestamp + record.preamble.get_timestamp_delta(),
+        offset: base_offset + record.preamble.offset_delta(),
+    }
 }
 
 fn build_chain(
@@ -390,7 +400,8 @@ impl<'t> Simulation<'t> {
         for node in &topology.nodes {
             nodes.push(NodeState {
                 chain: build_chain(engine, node, &options)?,
-                classifiers: node.steps.iter().map(classifier).collect(),
+                twins: twins(node),
+                dropped: Vec::new(),
                 log: Vec::new(),
                 stats: NodeStats::default(),
             });
@@ -434,7 +445,7 @@ impl<'t> Simulation<'t> {
             stopped: None,
             events: 0,
             stored_total: 0,
-            scratch: Vec::new(),
+            scratch: TagBuf::new(),
         };
         for (i, p) in topology.producers.iter().enumerate() {
             if p.records > 0 {
@@ -658,6 +669,8 @@ impl<'t> Simulation<'t> {
                 }
             }
             self.nodes[n].chain = chain;
+            self.nodes[n].twins = twins(node);
+            self.look_back_twins(n, now_abs);
             self.nodes[n].stats.restarts += 1;
         }
         self.clusters[cluster].up = true;
@@ -846,10 +859,7 @@ impl<'t> Simulation<'t> {
         let dst = &self.topology.nodes[l.dst];
         let from = &self.topology.clusters[l.from].id;
         let upstream = l.kind == LinkKind::NativeMirror
-            || dst
-                .guard
-                .as_ref()
-                .is_some_and(|g| g.mirror_of.iter().any(|m| m == from));
+            || dst.guard.as_ref().is_some_and(|g| g.is_upstream(from));
         let src_log = &self.nodes[l.src].log;
         let describe = |i: usize| {
             let st = &src_log[start + i];
@@ -1020,6 +1030,7 @@ impl<'t> Simulation<'t> {
                 .collect();
         };
         let run = chain.run(&batch);
+        self.feed_twins(node, &run);
         let mut results = Vec::with_capacity(n);
         match &run.outcome {
             Outcome::Refused(e) => {
@@ -1078,47 +1089,74 @@ impl<'t> Simulation<'t> {
         results
     }
 
-    /// Why the chain dropped record `i`: asks the policy of the step that dropped it, with
-    /// the record as that step saw it. The policy is stateless here (no `dedup`), so a
-    /// record it would keep was dropped by the `dedup` window.
+    /// Runs every policy step's twin on the records its .wasm was given in `run`, as the
+    /// guest does: in order, up to a refusal, then the batch's end.
+    fn feed_twins(&mut self, node: usize, run: &crate::chain::ChainRun) {
+        let state = &mut self.nodes[node];
+        state.dropped = vec![HashMap::new(); run.steps.len()];
+        for (k, twin) in state.twins.iter_mut().enumerate().take(run.steps.len()) {
+            let Some(twin) = twin else { continue };
+            let input = match k {
+                0 => &run.batch.records,
+                _ => &run.steps[k - 1].output,
+            };
+            let mut refused = false;
+            for record in input {
+                let rec = view(record, run.batch.base_offset, run.batch.base_timestamp);
+                match twin.decide(&rec, &mut self.scratch) {
+                    Ok(_) => {}
+                    Err(Stop::Drop(why)) => {
+                        state.dropped[k].insert(record.preamble.offset_delta(), why);
+                    }
+                    Err(Stop::Refuse(_)) => {
+                        refused = true;
+                        break;
+                    }
+                }
+                self.scratch.clear();
+            }
+            self.scratch.clear();
+            twin.end_batch(!refused);
+        }
+    }
+
+    /// Feeds the twins what a restart feeds the .wasm's `look_back`: the topic's last stored
+    /// records, as each step's lookback window selects them.
+    fn look_back_twins(&mut self, node: usize, now_ms: i64) {
+        let records: Vec<Record> = self.nodes[node]
+            .log
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut r = s.record.clone();
+                r.preamble.set_offset_delta(i as i64);
+                r
+            })
+            .collect();
+        let specs = &self.topology.nodes[node].specs;
+        for (twin, spec) in self.nodes[node].twins.iter_mut().zip(specs) {
+            let (Some(twin), Some(window)) = (twin, &spec.lookback) else {
+                continue;
+            };
+            for r in crate::chain::select_lookback(&records, window, now_ms) {
+                twin.look_back(&view(&r, 0, 0));
+            }
+        }
+    }
+
+    /// Why the chain dropped record `i`: the step that dropped it, and the reason its twin's
+    /// stage gave.
     fn classify(&mut self, node: usize, run: &crate::chain::ChainRun, i: usize) -> DropReason {
         let delta = run.batch.records[i].preamble.offset_delta();
         let has = |records: &[Record]| records.iter().any(|r| r.preamble.offset_delta() == delta);
         let Some(k) = run.steps.iter().position(|s| !has(&s.output)) else {
             return DropReason::Other("the chain".into());
         };
-        let input = if k == 0 {
-            run.batch.records.get(i)
-        } else {
-            run.steps[k - 1]
-                .output
-                .iter()
-                .find(|r| r.preamble.offset_delta() == delta)
-        };
-        let step = &self.topology.nodes[node].steps[k];
-        let (Some(input), Some(Some(policy))) = (input, self.nodes[node].classifiers.get_mut(k))
-        else {
-            return DropReason::Other(step.uses.clone());
-        };
-        let view = RecordView {
-            key: input.key.as_ref().map(|k| k.as_ref()),
-            value: input.value.as_ref(),
-            timestamp: run.batch.base_timestamp + input.preamble.get_timestamp_delta(),
-            offset: run.batch.base_offset + delta,
-        };
-        match policy.decide(&view, &mut self.scratch) {
-            Decision::Drop(Dropped::Loop) => DropReason::Loop,
-            Decision::Drop(Dropped::LocalWrite) => DropReason::LocalWrite,
-            Decision::Drop(Dropped::Duplicate) => DropReason::Duplicate,
-            Decision::Pass | Decision::Rewrite { .. }
-                if step
-                    .params
-                    .get("dedup")
-                    .is_some_and(|v| v.parse::<u32>().is_ok_and(|n| n > 0)) =>
-            {
-                DropReason::Duplicate
-            }
-            _ => DropReason::Other(step.uses.clone()),
+        match self.nodes[node].dropped.get(k).and_then(|d| d.get(&delta)) {
+            Some(Dropped::Loop) => DropReason::Loop,
+            Some(Dropped::LocalWrite) => DropReason::LocalWrite,
+            Some(Dropped::Duplicate) => DropReason::Duplicate,
+            None => DropReason::Other(self.topology.nodes[node].steps[k].uses.clone()),
         }
     }
 

@@ -27,12 +27,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use origin::policy::{Mode, Module};
+use policy::GuardConfig;
 use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 
 use crate::chain::ModuleSpec;
-use crate::chain_file::{module_name, ChainFile, ModuleResolver};
+use crate::chain_file::{ChainFile, ModuleResolver};
+use crate::policies::{self, PolicyModule};
 
 /// Default `max_time_ms`: simulated time after which a run that has not settled stops.
 pub const DEFAULT_MAX_TIME_MS: u64 = 600_000;
@@ -55,14 +56,6 @@ pub const MAX_SIZE: usize = 1 << 20;
 /// Hops a record may make when no step of a write path limits them: an origin path holds
 /// 16 clusters, so 15 hops.
 pub const PATH_HOPS: u8 = 15;
-
-/// The policy modules that take a `secret`, by name.
-const SECRET_MODULES: [Module; 4] = [
-    Module::OriginTag,
-    Module::LoopGuard,
-    Module::MirrorGuard,
-    Module::MirrorPolicy,
-];
 
 /// A topology file as written.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -284,20 +277,13 @@ impl TopologyError {
     }
 }
 
-/// Where a topic's write path guards it as a mirror topic (`mirror_of` on a step).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Guard {
-    pub mirror_of: Vec<String>,
-    pub mode: Mode,
-}
-
 /// A step of a write path, as the simulator reads it.
 #[derive(Debug, Clone)]
 pub struct StepInfo {
     /// The name the chain reports for it (the `uses`).
     pub uses: String,
     /// The policy module it is, when it is one of this project's.
-    pub module: Option<Module>,
+    pub module: Option<PolicyModule>,
     pub params: BTreeMap<String, String>,
 }
 
@@ -312,7 +298,8 @@ pub struct Node {
     pub steps: Vec<StepInfo>,
     /// Where tags travel (the steps' `carrier`).
     pub carrier: crate::tag::Carrier,
-    pub guard: Option<Guard>,
+    /// The guard of the step with `mirror_of`, as that step parsed it.
+    pub guard: Option<GuardConfig>,
     /// Hops a record may have made when it arrives (the smallest `max_hops` of a loop check
     /// on the path; 15 without one).
     pub max_hops: u8,
@@ -812,13 +799,13 @@ impl Topology {
         for l in &links {
             if let Some(g) = &nodes[l.dst].guard {
                 let from = &clusters[l.from].id;
-                if !g.mirror_of.iter().any(|m| m == from) {
+                if !g.is_upstream(from) {
                     warnings.push(format!(
                         "link {}: {} is a mirror of {} but {from} is not; the guard refuses (or \
                          drops) every record it brings whose origin is not upstream",
                         l.name,
                         nodes[l.dst].label(),
-                        g.mirror_of.join(", ")
+                        g.mirror_of().collect::<Vec<_>>().join(", ")
                     ));
                 }
             }
@@ -875,16 +862,6 @@ impl Topology {
     }
 }
 
-/// The policy module a `uses` names, if it is one of this project's.
-pub fn policy_module(uses: &str) -> Option<Module> {
-    let name = module_name(uses).trim_end_matches(".wasm");
-    let name = Path::new(name)
-        .file_name()
-        .map(|s| s.to_string_lossy().replace('_', "-"))
-        .unwrap_or_default();
-    Module::ALL.into_iter().find(|m| m.name() == name)
-}
-
 fn build_node(
     ci: usize,
     c: &ClusterDef,
@@ -925,59 +902,39 @@ fn build_node(
     let mut has_secret = false;
     let mut dedup = false;
     for spec in &mut specs {
-        let module = policy_module(&spec.name);
-        if let (Some(secret), Some(m)) = (&c.secret, module) {
-            if SECRET_MODULES.contains(&m) && !spec.params.contains_key("secret") {
-                spec.params.insert("secret".into(), secret.clone());
-            }
-        }
+        let module = policies::find(&spec.name);
         if let Some(m) = module {
+            if let Some(secret) = &c.secret {
+                if m.takes("secret") && !spec.params.contains_key("secret") {
+                    spec.params.insert("secret".into(), secret.clone());
+                }
+            }
+            // The module's own parse of its params: what it will run with.
+            let policy = m
+                .build(&spec.params)
+                .map_err(|e| TopologyError::new(format!("{label}: step {}: {e}", spec.name)))?;
+            let summary = policy.summary();
             if let Some(cluster) = spec.params.get("cluster") {
-                if cluster != &c.id && m != Module::OriginStrip {
+                if cluster != &c.id {
                     warnings.push(format!(
                         "{label}: step {} has cluster={cluster}, not {}",
                         spec.name, c.id
                     ));
                 }
             }
-            has_secret |= spec.params.contains_key("secret");
-            if let Some(v) = spec.params.get("carrier") {
-                let this = if v == "key" {
-                    crate::tag::Carrier::Key
-                } else {
-                    crate::tag::Carrier::Value
-                };
-                if carrier.is_some_and(|c| c != this) {
+            has_secret |= summary.verifies;
+            if spec.params.contains_key("carrier") {
+                if carrier.is_some_and(|c| c != summary.carrier) {
                     warnings.push(format!("{label}: steps disagree on `carrier`"));
                 }
-                carrier.get_or_insert(this);
+                carrier.get_or_insert(summary.carrier);
             }
-            if matches!(m, Module::LoopGuard | Module::MirrorPolicy) {
-                let limit = spec
-                    .params
-                    .get("max_hops")
-                    .and_then(|v| v.parse::<u8>().ok())
-                    .unwrap_or(origin::policy::DEFAULT_MAX_HOPS);
-                max_hops = max_hops.min(limit);
+            if let Some(lc) = summary.loop_check {
+                max_hops = max_hops.min(lc.max_hops());
             }
-            if m == Module::MirrorPolicy {
-                dedup |= spec
-                    .params
-                    .get("dedup")
-                    .is_some_and(|v| v.parse::<u32>().is_ok_and(|n| n > 0));
-            }
-            if matches!(m, Module::MirrorGuard | Module::MirrorPolicy) {
-                if let Some(of) = spec.params.get("mirror_of") {
-                    let mode = match spec.params.get("mode").map(String::as_str) {
-                        Some("drop") => Mode::Drop,
-                        Some("audit") => Mode::Audit,
-                        _ => Mode::Reject,
-                    };
-                    guard = Some(Guard {
-                        mirror_of: of.split(',').map(|s| s.trim().to_string()).collect(),
-                        mode,
-                    });
-                }
+            dedup |= summary.dedup.is_some();
+            if let Some(g) = summary.guard {
+                guard = Some(g.clone());
             }
         }
         steps.push(StepInfo {

@@ -35,14 +35,13 @@ pub mod input;
 pub mod output;
 pub mod record;
 pub mod runtime;
-pub mod text;
 pub mod wire;
 
 pub use input::{Input, Lookback, Params};
 pub use output::{Kind, OutputWriter, RuntimeError};
 pub use record::{RawRecord, Records};
 pub use runtime::{run_init, run_look_back, run_transform, Emit, Record, SmartModule};
-pub use text::Hint;
+pub use smartmodule_text::Text;
 pub use wire::DecodeError;
 
 /// Exports a [`SmartModule`] type under the transform name the host probes for

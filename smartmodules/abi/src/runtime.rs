@@ -7,8 +7,8 @@ use alloc::vec::Vec;
 use crate::input::{Input, Params};
 use crate::output::{write_init_error, write_look_back_error, Kind, OutputWriter, RuntimeError};
 use crate::record::RawRecord;
-use crate::text::Hint;
 use crate::wire::DecodeError;
+use smartmodule_text::Text;
 
 /// `SmartModuleInitErrorStatus::InitError`: the host reads the hint from the output.
 pub const INIT_ERROR: i32 = -2;
@@ -94,7 +94,7 @@ pub trait SmartModule: Sized {
 }
 
 fn decode_hint(context: &str, e: DecodeError) -> String {
-    Hint::new("malformed ")
+    Text::new("malformed ")
         .push(context)
         .push(": cannot read ")
         .push(e.what)

@@ -132,7 +132,7 @@ impl<'a> Reader<'a> {
         }
         let at = self.pos;
         let bytes = self.bytes(len as usize, what)?;
-        core::str::from_utf8(bytes).map_err(|_| DecodeError { what, at })
+        smartmodule_text::utf8(bytes).ok_or(DecodeError { what, at })
     }
 
     /// A `Vec<u8>`: `i32` count, then the bytes; a count below one is empty.

@@ -12,15 +12,51 @@
 //! Run it before origin-tag in a chain: origin-tag appends this cluster to the path.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-use origin::guest::{PolicyModule, Spec};
-use origin::policy::Module;
-use smartmodule_abi::{export, Kind};
+use policy::params::{CARRIER, CLUSTER, MAX_HOPS, ON_LOOP, SECRET};
+use policy::{secret_from_params, Carrier, Keep, Kind, Known, LoopCheck, ParamError, Params};
+use policy::{Policy, RecordView, Summary, TagBuf, Verdict, Verify};
 
-pub struct LoopGuard;
-
-impl Spec for LoopGuard {
-    const MODULE: Module = Module::LoopGuard;
-    const KIND: Kind = Kind::Filter;
+pub struct LoopGuard {
+    carrier: Carrier,
+    verify: Verify,
+    loop_check: LoopCheck,
 }
 
-export!(filter: PolicyModule<LoopGuard>);
+impl Policy for LoopGuard {
+    const NAME: &'static str = "loop-guard";
+    const KIND: Kind = Kind::Filter;
+    const PARAMS: Known = Known {
+        required: &[&CLUSTER],
+        optional: &[&MAX_HOPS, &ON_LOOP, &SECRET, &CARRIER],
+    };
+
+    fn from_params(p: &Params<'_>) -> Result<Self, ParamError> {
+        let cluster = p.cluster()?;
+        Ok(LoopGuard {
+            carrier: Carrier::from_params(p)?,
+            verify: Verify::new(Self::NAME, secret_from_params(p)?),
+            loop_check: LoopCheck::from_params(p, &cluster)?,
+        })
+    }
+
+    fn carrier(&self) -> Carrier {
+        self.carrier
+    }
+
+    fn decide<'a>(&mut self, rec: &RecordView<'a>, _: &mut TagBuf) -> Verdict<'a> {
+        let found = self.verify.check(rec, self.carrier.read(rec))?;
+        self.loop_check.check(rec, &found)?;
+        Ok(Keep::AsIs)
+    }
+
+    fn summary(&self) -> Summary<'_> {
+        Summary {
+            carrier: self.carrier,
+            verifies: self.verify.is_on(),
+            loop_check: Some(&self.loop_check),
+            ..Summary::default()
+        }
+    }
+}
+
+policy::export!(filter: LoopGuard);

@@ -14,15 +14,56 @@
 //!   mode; without, a malformed tag is payload, so the record is a local write.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-use origin::guest::{PolicyModule, Spec};
-use origin::policy::Module;
-use smartmodule_abi::{export, Kind};
+use policy::params::{CARRIER, CLUSTER, MIRROR_OF, MODE, SECRET, TOPIC};
+use policy::{secret_from_params, Carrier, Guard, Kind, Known, ParamError, Params, Policy};
+use policy::{RecordView, Summary, Tag, TagBuf, Verdict, Verify};
 
-pub struct MirrorGuard;
-
-impl Spec for MirrorGuard {
-    const MODULE: Module = Module::MirrorGuard;
-    const KIND: Kind = Kind::Filter;
+pub struct MirrorGuard {
+    carrier: Carrier,
+    verify: Verify,
+    guard: Guard,
+    /// Writes the VIOLATION flag on what `mode=audit` lets through; tags nothing else.
+    marks: Tag,
 }
 
-export!(filter: PolicyModule<MirrorGuard>);
+impl Policy for MirrorGuard {
+    const NAME: &'static str = "mirror-guard";
+    const KIND: Kind = Kind::Filter;
+    const PARAMS: Known = Known {
+        required: &[&CLUSTER, &MIRROR_OF],
+        optional: &[&TOPIC, &MODE, &SECRET, &CARRIER],
+    };
+
+    fn from_params(p: &Params<'_>) -> Result<Self, ParamError> {
+        let cluster = p.cluster()?;
+        let carrier = Carrier::from_params(p)?;
+        let secret = secret_from_params(p)?;
+        Ok(MirrorGuard {
+            carrier,
+            verify: Verify::new(Self::NAME, secret.clone()),
+            guard: Guard::required(p, &cluster)?,
+            marks: Tag::new(Self::NAME, &cluster, carrier, secret),
+        })
+    }
+
+    fn carrier(&self) -> Carrier {
+        self.carrier
+    }
+
+    fn decide<'a>(&mut self, rec: &RecordView<'a>, scratch: &mut TagBuf) -> Verdict<'a> {
+        let found = self.verify.check(rec, self.carrier.read(rec))?;
+        let mark = self.guard.check(&found)?;
+        Ok(self.marks.mark(rec, &found, mark, scratch))
+    }
+
+    fn summary(&self) -> Summary<'_> {
+        Summary {
+            carrier: self.carrier,
+            verifies: self.verify.is_on(),
+            guard: self.guard.config(),
+            ..Summary::default()
+        }
+    }
+}
+
+policy::export!(filter: MirrorGuard);

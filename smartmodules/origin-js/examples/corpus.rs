@@ -13,7 +13,7 @@
 //!   `origin::decode` on it (`untagged`; `tagged` with every field, the payload and
 //!   the result of verifying with the corpus secret; or `error` with its name and message);
 //! - `{"kind":"record", ...}`: records tagged (and some forwarded one hop) by
-//!   `origin::policy` configured as origin-tag (its inputs, the record it wrote, and
+//!   the origin-tag module's own `Policy` (its inputs, the record it wrote, and
 //!   what the carrier decodes to).
 //!
 //! The inputs lean towards the interesting: most start with the magic bytes and
@@ -27,11 +27,12 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use origin::policy::{Module, Outcome, Policy, RecordView};
 use origin::{
     decode, wrap, Decoded, Envelope, EnvelopeError, MAGIC, MAX_ID_LEN, MAX_PATH, VERSION,
 };
 use origin_js::{error_name, hex, tag_bytes};
+use origin_tag::OriginTag;
+use policy::{Keep, Policy, RecordView, TagBuf};
 
 /// Random byte strings in the corpus.
 const COUNT: usize = 10_000;
@@ -408,7 +409,7 @@ fn decode_line(bytes: &[u8], tally: &mut Tally) -> String {
     line
 }
 
-fn origin_tag(cluster: &str, secret: Option<&str>, key_carrier: bool) -> Policy {
+fn origin_tag(cluster: &str, secret: Option<&str>, key_carrier: bool) -> OriginTag {
     let mut params = vec![("cluster", cluster)];
     if let Some(secret) = secret {
         params.push(("secret", secret));
@@ -416,12 +417,12 @@ fn origin_tag(cluster: &str, secret: Option<&str>, key_carrier: bool) -> Policy 
     if key_carrier {
         params.push(("carrier", "key"));
     }
-    Policy::from_params(Module::OriginTag, params).expect("valid origin-tag params")
+    OriginTag::build(params).expect("valid origin-tag params")
 }
 
 /// The record origin-tag writes: (key, value).
 fn run(
-    policy: &mut Policy,
+    policy: &mut OriginTag,
     key: Option<&[u8]>,
     value: &[u8],
     timestamp: i64,
@@ -434,10 +435,12 @@ fn run(
         timestamp,
         offset,
     };
-    let mut scratch = Vec::new();
+    let mut scratch = TagBuf::new();
     match policy.decide(&rec, &mut scratch) {
-        Outcome::Rewrite { payload, absent } => {
-            let mut carrier = scratch.clone();
+        Ok(Keep::Rewrite {
+            payload, absent, ..
+        }) => {
+            let mut carrier = scratch.as_slice().to_vec();
             carrier.extend_from_slice(payload);
             if key_carrier {
                 ((!absent).then_some(carrier), value.to_vec())

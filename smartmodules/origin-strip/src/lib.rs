@@ -1,23 +1,48 @@
-//! origin-strip (map), for consumers: removes the origin tag and gives back the producer's
-//! key and value, byte for byte.
+//! origin-strip (map): removes the origin tag, so consumers read the producer's exact key and
+//! value.
 //!
 //! Params: `carrier` = `value` (default) | `key`.
 //!
-//! - Tagged record: the tag is removed (a key that was absent before tagging is absent again).
-//! - Untagged record, or one whose tag is malformed: passes unchanged.
-//!
-//! `origin-tag` then `origin-strip` is the identity on key and value.
+//! - Tagged record: the tag is removed; a key tagged with `NO_KEY` is absent again.
+//! - Untagged record, or a malformed tag: passes unchanged.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-use origin::guest::{PolicyModule, Spec};
-use origin::policy::Module;
-use smartmodule_abi::{export, Kind};
+use policy::params::CARRIER;
+use policy::{Carrier, Kind, Known, ParamError, Params, Policy, RecordView, Strip, Summary};
+use policy::{TagBuf, Verdict};
 
-pub struct OriginStrip;
-
-impl Spec for OriginStrip {
-    const MODULE: Module = Module::OriginStrip;
-    const KIND: Kind = Kind::Map;
+pub struct OriginStrip {
+    strip: Strip,
 }
 
-export!(map: PolicyModule<OriginStrip>);
+impl Policy for OriginStrip {
+    const NAME: &'static str = "origin-strip";
+    const KIND: Kind = Kind::Map;
+    const PARAMS: Known = Known {
+        required: &[],
+        optional: &[&CARRIER],
+    };
+
+    fn from_params(p: &Params<'_>) -> Result<Self, ParamError> {
+        Ok(OriginStrip {
+            strip: Strip::from_params(p)?,
+        })
+    }
+
+    fn carrier(&self) -> Carrier {
+        self.strip.carrier()
+    }
+
+    fn decide<'a>(&mut self, rec: &RecordView<'a>, _: &mut TagBuf) -> Verdict<'a> {
+        Ok(self.strip.apply(&self.strip.carrier().read(rec)))
+    }
+
+    fn summary(&self) -> Summary<'_> {
+        Summary {
+            carrier: self.strip.carrier(),
+            ..Summary::default()
+        }
+    }
+}
+
+policy::export!(map: OriginStrip);

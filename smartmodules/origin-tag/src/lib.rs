@@ -1,26 +1,60 @@
-//! origin-tag (map): tags every record with where it came from.
+//! origin-tag (map): tags each record with its origin, so that loops and duplicates can be
+//! told downstream.
 //!
 //! Params: `cluster` (required), `carrier` = `value` (default) | `key`, `secret` (optional).
 //!
-//! - Untagged record: gets a tag with origin = `cluster`, hops 0, path [`cluster`], origin
-//!   timestamp = the record's timestamp, and a record id derived from the record.
-//! - Tagged record (it came through a mirror or a bridge): keeps its origin and id; `cluster`
-//!   is appended to its path and hops goes up by one. A path already ending in `cluster`
-//!   (tagged here before) is left as it is.
-//! - With `secret`: the new tag is sealed with a MAC, and an incoming tag whose MAC does not
-//!   verify is refused, naming the record's offset.
-//! - A malformed tag is refused rather than wrapped in a second tag.
+//! - Untagged record: a new tag (origin = `cluster`, hops 0, record id, origin timestamp).
+//! - Tagged record: `cluster` appended to its path, unless the path already ends in it.
+//! - With `secret`: a tag that does not verify is refused; the new or updated tag is sealed.
+//! - Without `secret`: a malformed tag is refused rather than wrapped in a second one.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-use origin::guest::{PolicyModule, Spec};
-use origin::policy::Module;
-use smartmodule_abi::{export, Kind};
+use policy::params::{CARRIER, CLUSTER, SECRET};
+use policy::{secret_from_params, Carrier, Kind, Known, Mark, ParamError, Params, Policy};
+use policy::{RecordView, Summary, Tag, TagBuf, Verdict, Verify};
 
-pub struct OriginTag;
-
-impl Spec for OriginTag {
-    const MODULE: Module = Module::OriginTag;
-    const KIND: Kind = Kind::Map;
+pub struct OriginTag {
+    carrier: Carrier,
+    verify: Verify,
+    tag: Tag,
 }
 
-export!(map: PolicyModule<OriginTag>);
+impl Policy for OriginTag {
+    const NAME: &'static str = "origin-tag";
+    const KIND: Kind = Kind::Map;
+    const PARAMS: Known = Known {
+        required: &[&CLUSTER],
+        optional: &[&CARRIER, &SECRET],
+    };
+
+    fn from_params(p: &Params<'_>) -> Result<Self, ParamError> {
+        let cluster = p.cluster()?;
+        let carrier = Carrier::from_params(p)?;
+        let secret = secret_from_params(p)?;
+        Ok(OriginTag {
+            carrier,
+            verify: Verify::new(Self::NAME, secret.clone()),
+            tag: Tag::new(Self::NAME, &cluster, carrier, secret),
+        })
+    }
+
+    fn carrier(&self) -> Carrier {
+        self.carrier
+    }
+
+    fn decide<'a>(&mut self, rec: &RecordView<'a>, scratch: &mut TagBuf) -> Verdict<'a> {
+        let found = self.verify.check(rec, self.carrier.read(rec))?;
+        self.tag.write(rec, &found, Mark::Clean, scratch)
+    }
+
+    fn summary(&self) -> Summary<'_> {
+        Summary {
+            carrier: self.carrier,
+            verifies: self.verify.is_on(),
+            tags: true,
+            ..Summary::default()
+        }
+    }
+}
+
+policy::export!(map: OriginTag);

@@ -11,7 +11,7 @@ use core::fmt;
 use core::hash::{Hash, Hasher};
 
 use crate::cluster::{is_valid_cluster_id, is_valid_cluster_id_bytes, validate_cluster_id};
-use crate::{EnvelopeError, FLAG_VIOLATION, MAC_LEN, MAGIC, MAX_PATH, PREFIX_LEN, VERSION};
+use crate::{EnvelopeError, TagBuf, FLAG_VIOLATION, MAC_LEN, MAGIC, MAX_PATH, PREFIX_LEN, VERSION};
 
 /// The origin tag of one record: where it was first produced and which
 /// clusters it passed through since.
@@ -124,20 +124,6 @@ pub enum Decoded<'a> {
     },
 }
 
-/// Appends `bytes` to a tag under construction. In wasm a copy of any length is a
-/// `memory.copy`, which the engine runs as a call out of the module: for the few bytes of a
-/// tag's fields, pushing them is cheaper.
-#[inline]
-fn put(out: &mut Vec<u8>, bytes: &[u8]) {
-    if bytes.len() <= 16 {
-        for &b in bytes {
-            out.push(b);
-        }
-    } else {
-        out.extend_from_slice(bytes);
-    }
-}
-
 /// Bytes a postcard varint of `v` takes (1..=10).
 #[inline]
 fn varint_len(v: u64) -> usize {
@@ -166,7 +152,7 @@ fn read_varint(bytes: &[u8]) -> Option<u64> {
 
 /// A checked id as text: ids hold only ASCII, so this never gives `""` for a real id.
 fn text(id: &[u8]) -> &str {
-    core::str::from_utf8(id).unwrap_or("")
+    smartmodule_text::utf8(id).unwrap_or("")
 }
 
 impl<'a> Envelope<'a> {
@@ -185,8 +171,9 @@ impl<'a> Envelope<'a> {
     }
 
     /// [`new_origin`](Self::new_origin) with flags, for a `cluster` the caller has already
-    /// validated (a policy checks its own cluster id once, at init).
-    pub(crate) fn origin_trusted(flags: u8, cluster: &'a str, timestamp: i64, id: [u8; 8]) -> Self {
+    /// checked with [`validate_cluster_id`] (a policy checks its own cluster id once, at init;
+    /// an invalid one here gives a tag that no decoder accepts).
+    pub fn origin_trusted(flags: u8, cluster: &'a str, timestamp: i64, id: [u8; 8]) -> Self {
         Envelope {
             flags,
             count: 1,
@@ -287,7 +274,7 @@ impl<'a> Envelope<'a> {
     }
 
     /// Whether the path ends in `cluster`, without building the path.
-    pub(crate) fn last_is(&self, cluster: &str) -> bool {
+    pub fn last_is(&self, cluster: &str) -> bool {
         self.id_bytes().last() == Some(cluster.as_bytes())
     }
 
@@ -299,7 +286,12 @@ impl<'a> Envelope<'a> {
 
     /// Cluster ids the record passed through, origin first.
     pub fn path(&self) -> Vec<&'a str> {
-        self.id_bytes().map(text).collect()
+        self.ids().collect()
+    }
+
+    /// [`path`](Self::path) without collecting it.
+    pub fn ids(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.id_bytes().map(text)
     }
 
     /// Whether `cluster` is on the path (the record already passed through it).
@@ -309,7 +301,7 @@ impl<'a> Envelope<'a> {
 
     /// Whether `cluster` is on the path before its last id: the record left `cluster` and
     /// came back. A path that ends in `cluster` was tagged there, which is no return.
-    pub(crate) fn returned_to(&self, cluster: &str) -> bool {
+    pub fn returned_to(&self, cluster: &str) -> bool {
         let mut ids = self.id_bytes().peekable();
         while let Some(id) = ids.next() {
             if ids.peek().is_some() && id == cluster.as_bytes() {
@@ -320,7 +312,7 @@ impl<'a> Envelope<'a> {
     }
 
     /// The last id on the path that is not `cluster`: the cluster that sent the record here.
-    pub(crate) fn last_other_than(&self, cluster: &str) -> Option<&'a str> {
+    pub fn last_other_than(&self, cluster: &str) -> Option<&'a str> {
         self.id_bytes()
             .filter(|id| *id != cluster.as_bytes())
             .last()
@@ -371,8 +363,9 @@ impl<'a> Envelope<'a> {
 
     /// Appends the tag (magic, version, body) to `out`. The caller appends the payload.
     pub fn encode_into(&self, out: &mut Vec<u8>) {
-        out.reserve(self.encoded_len());
-        self.write(self.flags, None, self.mac.as_ref(), out);
+        let mut tag = TagBuf::new();
+        self.write(self.flags, None, self.mac.as_ref(), &mut tag);
+        out.extend_from_slice(tag.as_slice());
     }
 
     /// Writes magic, version and the body with the given flags and MAC (the MAC input leaves
@@ -381,41 +374,38 @@ impl<'a> Envelope<'a> {
     ///
     /// The invariants keep every count and length varint to one byte: at most 16 ids of
     /// at most 64 bytes.
-    pub(crate) fn write(
+    pub fn write(
         &self,
         flags: u8,
         hop: Option<&str>,
         mac: Option<&[u8; MAC_LEN]>,
-        out: &mut Vec<u8>,
+        out: &mut TagBuf,
     ) {
         let count = self.count + u8::from(hop.is_some());
-        put(
-            out,
-            &[
-                MAGIC[0],
-                MAGIC[1],
-                VERSION,
-                flags,
-                count.saturating_sub(1),
-                count,
-            ],
-        );
+        out.put(&[
+            MAGIC[0],
+            MAGIC[1],
+            VERSION,
+            flags,
+            count.saturating_sub(1),
+            count,
+        ]);
         match &self.ids {
-            Ids::Wire(bytes) => put(out, bytes),
+            Ids::Wire(bytes) => out.put(bytes),
             Ids::One(id) => {
-                put(out, &[id.len() as u8]);
-                put(out, id.as_bytes());
+                out.put(&[id.len() as u8]);
+                out.put(id.as_bytes());
             }
             Ids::List(list) => {
                 for id in list {
-                    put(out, &[id.len() as u8]);
-                    put(out, id.as_bytes());
+                    out.put(&[id.len() as u8]);
+                    out.put(id.as_bytes());
                 }
             }
         }
         if let Some(id) = hop {
-            put(out, &[id.len() as u8]);
-            put(out, id.as_bytes());
+            out.put(&[id.len() as u8]);
+            out.put(id.as_bytes());
         }
         let mut ts = [0u8; 10];
         let mut v = zigzag(self.timestamp);
@@ -429,20 +419,20 @@ impl<'a> Envelope<'a> {
             *slot = (v as u8) | 0x80;
             v >>= 7;
         }
-        put(out, ts.get(..n).unwrap_or(&ts));
-        put(out, &self.id);
+        out.put(ts.get(..n).unwrap_or(&ts));
+        out.put(&self.id);
         match mac {
-            None => put(out, &[0]),
+            None => out.put(&[0]),
             Some(mac) => {
-                put(out, &[1]);
-                put(out, mac);
+                out.put(&[1]);
+                out.put(mac);
             }
         }
     }
 
     /// Ids on the path, at most [`MAX_PATH`].
     #[inline]
-    pub(crate) fn count(&self) -> usize {
+    pub fn count(&self) -> usize {
         usize::from(self.count)
     }
 
@@ -572,7 +562,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, EnvelopeError> {
         // A valid id is ASCII, so only an invalid one needs the UTF-8 check (which decides
         // between `Malformed` now and `BadClusterId` later).
         if !is_valid_cluster_id_bytes(id) {
-            core::str::from_utf8(id).map_err(|_| EnvelopeError::Malformed)?;
+            smartmodule_text::utf8(id).ok_or(EnvelopeError::Malformed)?;
             valid_ids = false;
         }
     }

@@ -45,23 +45,22 @@ extern crate alloc;
 extern crate std;
 
 mod cluster;
-mod dedup;
 mod envelope;
 mod error;
-#[cfg(feature = "guest")]
-pub mod guest;
 #[cfg(feature = "mac")]
 mod mac;
-#[allow(missing_docs)]
-pub mod policy;
 mod record_id;
 #[cfg(feature = "mac")]
 mod sha256;
+mod tag_buf;
 
 pub use cluster::{validate_cluster_id, ClusterIdError};
 pub use envelope::{decode, wrap, Decoded, Envelope};
 pub use error::EnvelopeError;
-pub use record_id::record_id;
+#[cfg(feature = "mac")]
+pub use mac::MacKey;
+pub use record_id::{hash64, record_id};
+pub use tag_buf::TagBuf;
 
 /// First two bytes of every tagged carrier. `0xFF` never occurs in UTF-8, so
 /// no UTF-8 text (and no JSON document) starts with it.

@@ -1,22 +1,21 @@
 //! Sealing and verifying tags with a truncated HMAC-SHA256 (feature `mac`).
 
-use alloc::vec::Vec;
 use core::fmt;
 
 use crate::sha256::{starts_with_ct, HmacSha256};
-use crate::{Envelope, EnvelopeError, MAC_LEN};
+use crate::{Envelope, EnvelopeError, TagBuf, MAC_LEN};
 
 /// A shared secret, keyed once: HMAC's key schedule (two SHA-256 blocks) runs when a policy
 /// is built, and each tag clones the keyed state, instead of hashing the key for every record.
 #[derive(Clone)]
-pub(crate) struct MacKey {
+pub struct MacKey {
     keyed: HmacSha256,
 }
 
 impl MacKey {
     /// Always `Some`: HMAC takes a key of any length. The `Option` matches the builds
     /// without MAC support, where there is no key.
-    pub(crate) fn new(secret: &[u8]) -> Option<Self> {
+    pub fn new(secret: &[u8]) -> Option<Self> {
         Some(MacKey {
             keyed: HmacSha256::new(secret),
         })
@@ -43,11 +42,11 @@ impl MacKey {
 
     /// Seals the tag `buf` holds (encoded with no MAC): its last byte, the MAC option, becomes
     /// `0x01`, followed by the MAC. The tag is written once, for the record and for the MAC.
-    pub(crate) fn seal_in_place(&self, buf: &mut Vec<u8>, payload: &[u8]) {
-        let mac = self.mac(buf, payload);
+    pub fn seal_in_place(&self, buf: &mut TagBuf, payload: &[u8]) {
+        let mac = self.mac(buf.as_slice(), payload);
         if buf.pop().is_some() {
             buf.push(1);
-            buf.extend_from_slice(&mac);
+            buf.put(&mac);
         }
     }
 }
@@ -81,7 +80,7 @@ impl Envelope<'_> {
 
     /// [`verify`](Self::verify) of a decoded tag with a keyed secret: the MAC covers the tag's
     /// own bytes, so nothing is encoded again.
-    pub(crate) fn verify_decoded(&self, key: &MacKey, payload: &[u8]) -> Result<(), EnvelopeError> {
+    pub fn verify_decoded(&self, key: &MacKey, payload: &[u8]) -> Result<(), EnvelopeError> {
         if self.mac().is_none() {
             return Err(EnvelopeError::MissingMac);
         }
@@ -93,9 +92,9 @@ impl Envelope<'_> {
     /// tag-without-MAC ‖ `payload`). `payload` is the carrier's payload: the
     /// bytes [`wrap`](crate::wrap) puts after the tag.
     pub fn seal(&mut self, secret: &[u8], payload: &[u8]) {
-        let mut unsealed = Vec::new();
+        let mut unsealed = TagBuf::new();
         self.write(self.flags(), None, None, &mut unsealed);
-        let mac = MacKey::new(secret).map(|key| key.mac(&unsealed, payload));
+        let mac = MacKey::new(secret).map(|key| key.mac(unsealed.as_slice(), payload));
         self.set_mac(mac);
     }
 
@@ -111,10 +110,10 @@ impl Envelope<'_> {
         match self.unsealed() {
             Some(before_option) => self.check_mac(&key, before_option, payload),
             None => {
-                let mut unsealed = Vec::new();
+                let mut unsealed = TagBuf::new();
                 self.write(self.flags(), None, None, &mut unsealed);
                 unsealed.pop();
-                self.check_mac(&key, &unsealed, payload)
+                self.check_mac(&key, unsealed.as_slice(), payload)
             }
         }
     }

@@ -85,8 +85,9 @@ impl Hasher {
     }
 }
 
-/// The record-id hash of `bytes`: a compact stand-in for an origin id in the dedup window.
-pub(crate) fn hash64(bytes: &[u8]) -> u64 {
+/// The record-id hash of `bytes` (FORMAT.md §6's rounds over `bytes` alone): a compact
+/// stand-in for a cluster id, as in a de-duplication window's keys.
+pub fn hash64(bytes: &[u8]) -> u64 {
     let mut h = Hasher::new();
     h.write(bytes);
     h.finish()

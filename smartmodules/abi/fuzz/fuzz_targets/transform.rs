@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use origin::guest::{PolicyModule, Spec};
-use origin::policy::Module;
+use mirror_policy::MirrorPolicy;
+use policy::guest::Guest;
 use smartmodule_abi::{run_init, run_look_back, run_transform, Emit, Input, Kind, Params, Record, SmartModule};
 
 struct Pass;
@@ -18,13 +18,6 @@ impl SmartModule for Pass {
         out.pass();
         Ok(())
     }
-}
-
-struct Policy;
-
-impl Spec for Policy {
-    const MODULE: Module = Module::MirrorPolicy;
-    const KIND: Kind = Kind::FilterMap;
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -42,11 +35,11 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    let mut policy: Option<PolicyModule<Policy>> = None;
+    let mut policy: Option<Guest<MirrorPolicy>> = None;
     let _ = run_init(&mut policy, input, version, &mut out);
-    let mut policy: Option<PolicyModule<Policy>> = None;
+    let mut policy: Option<Guest<MirrorPolicy>> = None;
     let params = Params::from_pairs(&[("cluster", "home"), ("mirror_of", "edge-1"), ("mode", "audit"), ("secret", "s")]);
-    policy = PolicyModule::<Policy>::init(&params).ok().or(policy);
+    policy = Guest::<MirrorPolicy>::init(&params).ok().or(policy);
     assert_eq!(run_transform(&mut policy, input, version, &mut out), 0);
     let _ = run_look_back(&mut policy, input, version, &mut out);
 });

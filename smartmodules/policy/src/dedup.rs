@@ -1,14 +1,105 @@
-//! The records a topic stored last, by origin and record id, so that a record arriving a second
-//! time over another route (or replayed after a link outage) is recognised.
+//! De-duplication: a record whose (origin, record id) the topic stored recently, or that came
+//! earlier in the same batch, is dropped, so a record that reaches a cluster over two routes
+//! (or is re-sent after an outage) is stored once.
 //!
-//! A small open-addressing table (linear probing, backward-shift deletion) plus a ring of the
-//! keys in arrival order: a few hundred bytes of wasm, where the standard ordered collections
-//! cost kilobytes.
+//! The window is a small open-addressing table (linear probing, backward-shift deletion) plus
+//! a ring of the keys in arrival order: a few hundred bytes of wasm, where the standard
+//! ordered collections cost kilobytes.
 
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::record_id::hash64;
+use origin::hash64;
+
+use crate::params::{parse_number, Params, DEDUP};
+use crate::record::Carried;
+use crate::{Dropped, Keep, ParamError, Stop};
+
+/// Largest `dedup` window.
+pub const MAX_DEDUP: u32 = 1_000_000;
+
+/// The de-duplication stage: off (no `dedup`, or 0) or a window of the last `dedup` records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dedup {
+    cluster: String,
+    window: Option<Window>,
+}
+
+impl Dedup {
+    /// `dedup`: 0 (off, the default) to 1,000,000 records.
+    #[inline]
+    pub fn from_params(p: &Params<'_>, cluster: &str) -> Result<Self, ParamError> {
+        let window = match p.get(&DEDUP) {
+            None | Some("0") => None,
+            Some(v) => match parse_number(v) {
+                Some(n) if n <= MAX_DEDUP => Some(Window::new(n as usize)),
+                _ => return Err(p.bad(&DEDUP, v, "not a number from 0 to 1000000")),
+            },
+        };
+        Ok(Dedup {
+            cluster: String::from(cluster),
+            window,
+        })
+    }
+
+    /// The window's size, when on.
+    pub fn capacity(&self) -> Option<usize> {
+        self.window.as_ref().map(|w| w.stored.capacity)
+    }
+
+    /// How many stored records the window holds.
+    pub fn remembered(&self) -> usize {
+        self.window.as_ref().map_or(0, Window::len)
+    }
+
+    /// Drops a tagged record whose (origin, id) is in the window.
+    #[inline]
+    pub fn check(&self, c: &Carried<'_>) -> Result<(), Stop> {
+        match (&self.window, c.tag()) {
+            (Some(window), Some(env)) if window.contains(Seen::key(env.origin(), env.id())) => {
+                Err(Stop::Drop(Dropped::Duplicate))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The batch under way keeps the record as `keep` says it is written: its key is the
+    /// stored tag's (origin, id), a new tag's being this cluster and its new id.
+    #[inline]
+    pub fn keep(&mut self, c: &Carried<'_>, keep: &Keep<'_>) {
+        let Some(window) = &mut self.window else {
+            return;
+        };
+        let key = match (c.tag(), keep) {
+            (Some(env), _) => Seen::key(env.origin(), env.id()),
+            (
+                None,
+                Keep::Rewrite {
+                    new_id: Some(id), ..
+                },
+            ) => Seen::key(&self.cluster, *id),
+            _ => return,
+        };
+        window.keep(key);
+    }
+
+    /// The batch ended, written or refused: its records join the window only if it was
+    /// written, so that a refused batch sent again is not taken for duplicates.
+    pub fn end_batch(&mut self, written: bool) {
+        if let Some(window) = &mut self.window {
+            window.end_batch(written);
+        }
+    }
+
+    /// A record the topic already stored, replayed through `look_back` at start-up, so that
+    /// the window survives a restart.
+    pub fn remember(&mut self, c: &Carried<'_>) {
+        if let (Some(window), Some(env)) = (&mut self.window, c.tag()) {
+            window.remember(Seen::key(env.origin(), env.id()));
+        }
+    }
+}
 
 const EMPTY: u128 = 0;
 

@@ -1,0 +1,112 @@
+//! A tag being written, in a fixed buffer as large as the largest tag: writing one allocates
+//! nothing, checks no capacity per byte, and carries no buffer-growing code into a module.
+
+use crate::MAX_TAG_LEN;
+
+/// Room for one tag, MAC included.
+#[derive(Clone)]
+pub struct TagBuf {
+    bytes: [u8; MAX_TAG_LEN],
+    len: usize,
+}
+
+impl TagBuf {
+    /// An empty buffer.
+    pub const fn new() -> Self {
+        TagBuf {
+            bytes: [0; MAX_TAG_LEN],
+            len: 0,
+        }
+    }
+
+    /// The tag written so far.
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+
+    /// Bytes written.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is written.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Forgets what was written.
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Appends `bytes`. A tag never outgrows the buffer (the envelope's invariants bound it
+    /// by [`MAX_TAG_LEN`]); bytes past the end would be dropped, not written out of bounds.
+    #[inline]
+    pub(crate) fn put(&mut self, bytes: &[u8]) {
+        // A slice copy is a `memory.copy` in wasm, a call out of the module: for the few bytes
+        // of a tag's fields, a loop is cheaper.
+        if bytes.len() <= 16 {
+            for &b in bytes {
+                self.push(b);
+            }
+        } else if let Some(dst) = self.bytes.get_mut(self.len..self.len + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, b: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    /// Removes the last byte.
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<u8> {
+        self.len = self.len.checked_sub(1)?;
+        self.bytes.get(self.len).copied()
+    }
+}
+
+impl Default for TagBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl core::fmt::Debug for TagBuf {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("TagBuf").field(&self.as_slice()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_what_is_put_up_to_its_size() {
+        let mut b = TagBuf::new();
+        b.put(&[1, 2, 3]);
+        b.put(&[9; 20]);
+        assert_eq!(b.len(), 23);
+        assert_eq!(&b.as_slice()[..3], &[1, 2, 3]);
+        assert_eq!(b.pop(), Some(9));
+        assert_eq!(b.len(), 22);
+        b.clear();
+        assert!(b.is_empty());
+        for _ in 0..MAX_TAG_LEN + 5 {
+            b.push(1);
+        }
+        assert_eq!(b.len(), MAX_TAG_LEN, "never past the end");
+        b.put(&[2; 32]);
+        assert_eq!(b.len(), MAX_TAG_LEN);
+    }
+}
