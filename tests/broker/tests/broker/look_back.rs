@@ -107,12 +107,20 @@ pub fn replays_after_a_restart_are_still_dropped(s: &mut Suite) {
         prepared.push((case, topic, copies));
     }
 
+    let before = s.home.pids().to_vec();
     let took = s
         .home
         .restart_spu()
         .unwrap_or_else(|e| panic!("cannot restart the SPU: {e}"));
+    // A new process, the old one gone: the window cannot have survived in memory.
+    let old_spu = before[before.len() - 1];
+    let new_spu = s.home.pids()[before.len()];
+    assert!(
+        !std::path::Path::new(&format!("/proc/{old_spu}")).exists(),
+        "the SPU before the restart (pid {old_spu}) still runs"
+    );
     say!(
-        "broker-tests: SPU of `home` restarted in {:.1} s",
+        "broker-tests: SPU of `home` restarted in {:.1} s (pid {old_spu} -> {new_spu})",
         took.as_secs_f64()
     );
 

@@ -5,7 +5,7 @@
 use crate::suite::{check_doc_block, tag_of, Suite};
 
 /// POLICIES.md's line before the refusal a producer-side chain prints.
-const REFUSAL_MARKER: &str = "A refused write then prints:";
+const REFUSAL_MARKER: &str = "A refused write then prints, on stderr:";
 /// POLICIES.md's line before a chain whose params are wrong.
 const INIT_ERROR_MARKER: &str =
     "A module whose params are wrong refuses the chain before it reads a record (exit code 1):";
@@ -168,11 +168,13 @@ pub fn registered_chains(s: &mut Suite) {
             ],
         )
         .transform("origin-tag", &[("cluster", "home")]);
-    let refused = chain
-        .clone()
-        .lines(&["typed by hand on home"])
-        .run()
-        .expect_refused();
+    let produced = chain.clone().lines(&["typed by hand on home"]).run();
+    assert!(
+        produced.out.stderr.starts_with(b"Producer error: ") && produced.out.stdout.is_empty(),
+        "the CLI prints a refusal on stderr: {}",
+        produced.out.describe()
+    );
+    let refused = produced.expect_refused();
     check_doc_block(REFUSAL_MARKER, &refused);
     chain.clone().raw(&looped, "looped.bin").run().expect_ok();
     chain
