@@ -4,7 +4,8 @@
 //! with default batching (16 KB batches) and with one large batch (`--batch-size`, in bytes).
 //! The SPU builds (compiles and initialises) a producer-side chain for every produce request,
 //! so the chain's cost per request is estimated from one-record produces, with the chain minus
-//! without. Only the stored record counts are asserted; the figures are printed.
+//! without. From stdin the CLI sends line by line, which is measured too. Only the stored
+//! record counts are asserted; the figures are printed.
 
 use std::time::Duration;
 
@@ -16,6 +17,8 @@ const RECORDS: usize = 3000;
 const RUNS: usize = 3;
 /// One-record produces per chain, for the cost per request.
 const SINGLE_RUNS: usize = 5;
+/// Lines produced from stdin, where every line waits for its acknowledgement.
+const STDIN_RECORDS: usize = 50;
 /// `--batch-size` for one large batch: more than the records' bytes.
 const LARGE_BATCH: &str = "1048576";
 
@@ -116,6 +119,30 @@ pub fn producer_round_trip(s: &mut Suite) {
         rows.push((name, default_batches, large_batch, single));
     }
 
+    // From stdin the CLI waits for each line's acknowledgement before it reads the next one,
+    // so every line is a produce request of its own.
+    let stdin_lines: String = (0..STDIN_RECORDS).map(|i| format!("order {i}\n")).collect();
+    let mut stdin_rows = Vec::new();
+    for (name, specs) in chains().into_iter().take(2) {
+        let topic = s.create_topic("round-trip");
+        let mut args: Vec<String> = vec!["produce".into(), topic.clone()];
+        for spec in &specs {
+            args.push("--transform".into());
+            args.push(spec.clone());
+        }
+        let out = s
+            .home
+            .fluvio(&args, Some(stdin_lines.as_bytes()))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(out.success(), "{name}: {}", out.describe());
+        assert_eq!(
+            s.stored(&topic),
+            STDIN_RECORDS as i64,
+            "{name}: every line is stored"
+        );
+        stdin_rows.push((name, out.elapsed));
+    }
+
     let baseline = rows[0].3;
     say!(
         "broker-tests: producer round trip, {RECORDS} records of 64 B through `fluvio produce -f` \
@@ -139,6 +166,15 @@ pub fn producer_round_trip(s: &mut Suite) {
             per_second(large_batch),
             single.as_secs_f64() * 1e3,
             (single.as_secs_f64() - baseline.as_secs_f64()) * 1e3
+        );
+    }
+    say!("  {STDIN_RECORDS} lines from stdin (`printf ... | fluvio produce`), one run each:");
+    for (name, took) in &stdin_rows {
+        say!(
+            "  {:<40} {:>10.0} rec/s {:>10.1} ms a record",
+            name,
+            STDIN_RECORDS as f64 / took.as_secs_f64(),
+            took.as_secs_f64() * 1e3 / STDIN_RECORDS as f64
         );
     }
 }
