@@ -4,7 +4,8 @@
 //! `FLUVIO_BIN` set to a directory that lacks them, it fails.
 //!
 //! Run it: `FLUVIO_BIN=/path/to/dir cargo test -p broker-tests`; `BROKER_BLESS=1` rewrites the
-//! blocks of docs/POLICIES.md it checks with what the run printed.
+//! blocks of docs/POLICIES.md it checks with what the run printed; `BROKER_ONLY=text` runs
+//! only the scenarios whose name holds `text` (and lists the others as not run).
 //!
 //! Why one `#[test]` runs every scenario: the scenarios share one cluster, and the cluster
 //! must be stopped when they are done. libtest never drops statics, so a process-wide fixture
@@ -45,6 +46,10 @@ const SCENARIOS: &[Scenario] = &[
     (
         "producer side: registered modules and chains",
         producer_side::registered_chains,
+    ),
+    (
+        "producer side: a refusal refuses the whole request",
+        producer_side::a_refusal_refuses_the_whole_request,
     ),
     (
         "topic side: mirror-policy at the hook, each mode",
@@ -102,9 +107,22 @@ fn policy_modules_in_a_real_fluvio_cluster() {
         started.elapsed().as_secs_f64()
     );
 
+    // `BROKER_ONLY=text` runs only the scenarios whose name holds `text`, and says so.
+    let only = std::env::var("BROKER_ONLY").ok();
+    let (chosen, left_out): (Vec<&Scenario>, Vec<&Scenario>) = SCENARIOS
+        .iter()
+        .partition(|(name, _)| only.as_deref().is_none_or(|o| name.contains(o)));
+    for (name, _) in &left_out {
+        say!("broker-tests: NOT RUN {name} (BROKER_ONLY={only:?})");
+    }
+    assert!(
+        !chosen.is_empty(),
+        "BROKER_ONLY={only:?} matches no scenario"
+    );
+
     let mut suite = Suite::start(bins);
     let mut failed = Vec::new();
-    for (name, scenario) in SCENARIOS {
+    for (name, scenario) in chosen {
         let began = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| scenario(&mut suite)));
         let took = began.elapsed().as_secs_f64();

@@ -231,3 +231,44 @@ pub fn registered_chains(s: &mut Suite) {
     check_doc_block(INIT_ERROR_MARKER, &transcript);
     assert_eq!(s.stored(&topic), 1, "nothing more was stored");
 }
+
+/// What the SPU does with a whole produce request when a producer-side module refuses one of
+/// its records, or traps: nothing of the request is stored. Shown with the `misbehave`
+/// fixture, which refuses a record holding a word, or executes `unreachable`.
+pub fn a_refusal_refuses_the_whole_request(s: &mut Suite) {
+    let topic = s.create_topic("orders");
+    // A linger long enough that the three lines travel in one request.
+    let produced = s
+        .produce(&topic)
+        .module_path("misbehave", &[("mode", "refuse")])
+        .args(&["--linger", "500ms"])
+        .file_lines(&["good 1", "bad 2", "good 3"], "orders.txt")
+        .run();
+    let text = produced.expect_refused();
+    assert!(
+        text.starts_with(&refusal_line("")) && text.contains("Value: bad 2"),
+        "{text}"
+    );
+    // "good 1" was sent before "bad 2": had it gone in a request of its own, it would be
+    // stored. The file's lines share one request, which is refused whole.
+    assert_eq!(
+        s.stored(&topic),
+        0,
+        "the record before the refused one is not stored either: {text}"
+    );
+
+    let produced = s
+        .produce(&topic)
+        .module_path("misbehave", &[("mode", "trap")])
+        .lines(&["any"])
+        .run();
+    let text = produced.expect_refused();
+    assert!(
+        text.starts_with(
+            "Producer error: Producer received an error code: Other error: smartmodule chain \
+             failed: "
+        ),
+        "{text}"
+    );
+    assert_eq!(s.stored(&topic), 0);
+}

@@ -141,6 +141,8 @@ enum Input {
     Lines(Vec<String>),
     /// One record with exactly these bytes, from a file (`--raw -f`), as `shown` in the docs.
     Raw { bytes: Vec<u8>, shown: String },
+    /// Text lines from a file (`-f`): sent together, acknowledged at the end.
+    File { lines: Vec<String>, shown: String },
 }
 
 /// A `fluvio produce` call, built up like the command line it runs.
@@ -179,6 +181,16 @@ impl<'a> Produce<'a> {
     pub fn raw(mut self, bytes: &[u8], shown: &str) -> Self {
         self.input = Input::Raw {
             bytes: bytes.to_vec(),
+            shown: shown.to_string(),
+        };
+        self
+    }
+
+    /// Text lines from a file named `shown` in the docs (`-f`): unlike stdin, where the CLI
+    /// waits for each line's acknowledgement, the lines can share a produce request.
+    pub fn file_lines(mut self, lines: &[&str], shown: &str) -> Self {
+        self.input = Input::File {
+            lines: lines.iter().map(|l| l.to_string()).collect(),
             shown: shown.to_string(),
         };
         self
@@ -230,7 +242,7 @@ impl<'a> Produce<'a> {
                 "printf {} | ",
                 shell_quote(&lines.iter().map(|l| format!("{l}\\n")).collect::<String>())
             )),
-            Input::Raw { .. } => {}
+            Input::Raw { .. } | Input::File { .. } => {}
         }
         line.push_str("fluvio produce ");
         line.push_str(self.shown_topic);
@@ -238,8 +250,10 @@ impl<'a> Produce<'a> {
             line.push(' ');
             line.push_str(&shell_quote(&shown_arg(arg)));
         }
-        if let Input::Raw { shown, .. } = &self.input {
-            line.push_str(&format!(" --raw -f {shown}"));
+        match &self.input {
+            Input::Raw { shown, .. } => line.push_str(&format!(" --raw -f {shown}")),
+            Input::File { shown, .. } => line.push_str(&format!(" -f {shown}")),
+            Input::Lines(_) => {}
         }
         line
     }
@@ -260,6 +274,15 @@ impl<'a> Produce<'a> {
                     "-f".into(),
                     file.to_string_lossy().into_owned(),
                 ]);
+                None
+            }
+            Input::File { lines, shown } => {
+                let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+                let file = self
+                    .cluster
+                    .write_file(&format!("{}-{shown}", self.topic), text.as_bytes())
+                    .unwrap_or_else(|e| panic!("{e}"));
+                args.extend(["-f".into(), file.to_string_lossy().into_owned()]);
                 None
             }
         };
