@@ -21,15 +21,6 @@ macro_rules! say {
 }
 pub(crate) use say;
 
-/// The policy modules, registered under these names on every cluster the suite starts.
-pub const MODULES: [&str; 5] = [
-    "origin-tag",
-    "loop-guard",
-    "mirror-guard",
-    "origin-strip",
-    "mirror-policy",
-];
-
 /// Rewrites the documentation's blocks from the run instead of comparing them.
 const BLESS: &str = "BROKER_BLESS";
 
@@ -111,17 +102,19 @@ pub fn start_cluster(bins: &FluvioBins, label: &str) -> Cluster {
     let cluster = Cluster::start(bins, label)
         .unwrap_or_else(|e| panic!("cannot start the Fluvio cluster `{label}`: {e}"));
     let registered = Instant::now();
-    for name in MODULES {
+    // Registered under their crate names, as docs/POLICIES.md registers them.
+    for name in integration::POLICY_MODULES {
         cluster
             .register_module(name, &integration::wasm_path(name))
             .unwrap_or_else(|e| panic!("cannot register {name} on {label}: {e}"));
     }
     say!(
         "broker-tests: cluster `{label}` started in {:.1} s (SC + SPU on {}, pids {:?}); \
-         5 modules registered in {:.1} s",
+         {} modules registered in {:.1} s",
         cluster.started_in().as_secs_f64(),
         cluster.sc_public(),
         cluster.pids(),
+        integration::POLICY_MODULES.len(),
         registered.elapsed().as_secs_f64()
     );
     cluster
