@@ -140,11 +140,27 @@ fn is_executable(path: &Path) -> bool {
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
+    /// A scratch directory, removed when the test ends.
+    struct Scratch(PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    impl std::ops::Deref for Scratch {
+        type Target = PathBuf;
+        fn deref(&self) -> &PathBuf {
+            &self.0
+        }
+    }
+
+    fn scratch(name: &str) -> Scratch {
         let dir = std::env::temp_dir().join(format!("broker-bins-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        dir
+        Scratch(dir)
     }
 
     #[cfg(unix)]
@@ -180,14 +196,14 @@ mod tests {
         let b = scratch("path-b");
         executable(&a, "fluvio");
         executable(&b, "fluvio-run");
-        let path = std::env::join_paths([&a, &b]).unwrap();
+        let path = std::env::join_paths([&*a, &*b]).unwrap();
         let Located::Found(bins) = locate_in(None, Some(&path)).unwrap() else {
             panic!("both binaries are on PATH")
         };
         assert_eq!(bins.cli, a.join("fluvio"));
         assert_eq!(bins.run, b.join("fluvio-run"));
 
-        let only_a = std::env::join_paths([&a]).unwrap();
+        let only_a = std::env::join_paths([&*a]).unwrap();
         let Located::NotOnPath { missing } = locate_in(None, Some(&only_a)).unwrap() else {
             panic!("fluvio-run is not on PATH")
         };
