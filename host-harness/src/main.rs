@@ -300,6 +300,7 @@ fn parse_limits(args: &TestArgs) -> Result<Limits, String> {
         fuel,
         timeout,
         memory,
+        ..Limits::default()
     })
 }
 

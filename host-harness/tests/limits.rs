@@ -30,6 +30,7 @@ fn tight() -> Limits {
         fuel: Some(100_000_000),
         timeout: Some(Duration::from_secs(5)),
         memory: Some(32 << 20),
+        ..Limits::default()
     }
 }
 
@@ -85,6 +86,7 @@ fn infinite_loop_without_fuel_limit_hits_the_wall_time_limit() {
         fuel: None,
         timeout: Some(Duration::from_millis(200)),
         memory: Some(32 << 20),
+        ..Limits::default()
     };
     let mut c = chain_with(misbehave("input"), limits);
     let started = Instant::now();
