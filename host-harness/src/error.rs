@@ -128,7 +128,7 @@ pub enum EngineError {
     },
 
     #[error(
-        "module `{module}` defines {count} {resource}, over the limit of {limit}; a \
+        "module `{module}` defines too many {resource}: {count}, over the limit of {limit}; a \
          SmartModule needs one memory and one table (raise it with {flag})",
         flag = resource.flag()
     )]

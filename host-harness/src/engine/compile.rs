@@ -80,9 +80,12 @@ impl Engine {
         let binary: Cow<'_, [u8]> = if bytes.starts_with(b"\0asm") {
             Cow::Borrowed(bytes)
         } else if looks_like_wat(bytes) {
-            wat::parse_bytes(bytes).map_err(|e| EngineError::Wat {
-                module: name.to_string(),
-                message: e.to_string(),
+            wat::parse_bytes(bytes).map_err(|mut e| {
+                e.set_path(name);
+                EngineError::Wat {
+                    module: name.to_string(),
+                    message: e.to_string(),
+                }
             })?
         } else {
             return Err(EngineError::NotWasm {
