@@ -93,9 +93,12 @@ fn corpus() -> Vec<Case> {
         .collect()
 }
 
+/// How a case ended in the harness: records returned, or the phase and the error.
+type HarnessOutcome = Result<usize, (&'static str, EngineError)>;
+
 /// The phases of a case, in both engines: build the chain (instantiate, `init`), feed one
 /// record to `look_back` (the window is the last record), call the transform on one record.
-fn in_the_harness(engine: &Engine, case: &Case) -> Result<usize, (&'static str, EngineError)> {
+fn in_the_harness(engine: &Engine, case: &Case) -> HarnessOutcome {
     let spec =
         ModuleSpec::new(&case.name, case.wat.clone()).lookback(host_harness::Lookback::last(1));
     let options = ChainOptions {
@@ -285,7 +288,7 @@ fn in_the_official_engine(case: &Case) -> Official {
     Official::Died(died)
 }
 
-fn render(rows: &[(Case, Official, Result<usize, (&'static str, EngineError)>)]) -> String {
+fn render(rows: &[(Case, Official, HarnessOutcome)]) -> String {
     let mut t = String::new();
     t.push_str(&format!(
         "Each case runs to the end of its first call: chain built (start function, `init`), \
@@ -395,7 +398,9 @@ fn the_hostile_corpus_in_the_official_engine_and_the_harness() {
 #[test]
 fn every_module_the_broker_runs_is_admitted_at_default_limits() {
     let engine = Engine::new().expect("engine");
-    let mut cases: Vec<(String, Vec<u8>, Vec<(&str, &str)>)> = Vec::new();
+    // A label, the module and its params.
+    type Admitted = (String, Vec<u8>, Vec<(&'static str, &'static str)>);
+    let mut cases: Vec<Admitted> = Vec::new();
     for (label, wasm, params) in modules() {
         let crate_name = label.split([' ', '+']).next().unwrap_or(label);
         if integration::POLICY_MODULES.contains(&crate_name)
