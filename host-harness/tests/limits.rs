@@ -452,6 +452,7 @@ fn expectations() -> Vec<(&'static str, Expect)> {
                 }
             )
         }),
+        ("wait-shared", |e| matches!(e, EngineError::Compile { .. })),
         ("no-copy-records", |e| {
             matches!(
                 e,

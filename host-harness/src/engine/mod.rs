@@ -66,12 +66,17 @@ impl Engine {
     ///
     /// The wasm proposals are wasmtime 34's defaults, as in the broker's engine: multi-memory
     /// and memory64 stay on so the harness compiles every module the broker compiles; what
-    /// they could cost is capped by [`Limits`] (memory over all memories, counts).
+    /// they could cost is capped by [`Limits`] (memory over all memories, counts). Threads
+    /// (shared memory, atomic waits) are off: a wait could block the host for ever.
     pub fn new() -> Result<Self, EngineError> {
         let mut config = wasmtime::Config::new();
         config.consume_fuel(true);
         config.epoch_interruption(true);
         config.max_wasm_stack(MAX_WASM_STACK);
+        // Threads are the one proposal turned off: `memory.atomic.wait` on a shared memory
+        // parks the thread in host code, out of reach of fuel and of the deadline, and a
+        // SmartModule is single-threaded (the Fluvio ABI has no use for shared memory).
+        config.wasm_threads(false);
         let wasmtime = wasmtime::Engine::new(&config).map_err(|e| EngineError::Setup {
             message: format!("{e:#}"),
         })?;
