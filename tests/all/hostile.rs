@@ -24,8 +24,12 @@ use crate::conformance::{batches, modules};
 
 /// Set in a child process: the case it runs in the official engine.
 const CASE_ENV: &str = "HOSTILE_OFFICIAL_CASE";
-/// The line a child prints its outcome on.
+/// The lines a child prints its outcome and its peak resident memory on.
 const OUTCOME_MARK: &str = "official-outcome: ";
+const PEAK_MARK: &str = "official-peak-resident-bytes: ";
+/// A peak the table mentions: far above what the engine itself needs (about 150 MB at most
+/// for the cases that do not make it hold memory), far below a case that does.
+const BIG_PEAK: u64 = 500_000_000;
 /// When a case in the official engine is recorded as not returning: after this much CPU time
 /// (a spinning case; counted in CPU time, so a busy machine does not stop a slow case early),
 /// or once it has used no CPU for [`OFFICIAL_IDLE`] (a sleeping or waiting case), or, as a
@@ -176,6 +180,9 @@ fn official_child(name: &str) {
     };
     // On a line of its own: libtest has already written `test NAME ... ` without a newline.
     println!("\n{OUTCOME_MARK}{}", text.replace('\n', " "));
+    if let Some(peak) = peak_of("self") {
+        println!("{PEAK_MARK}{peak}");
+    }
 }
 
 /// How a case ended in the official engine.
@@ -210,11 +217,21 @@ fn cpu_of(pid: u32) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 1000 / USER_HZ))
 }
 
-fn rss_of(pid: u32) -> Option<u64> {
+/// A field of /proc/PID/status, in bytes.
+fn status_bytes(pid: &str, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+fn rss_of(pid: u32) -> Option<u64> {
+    status_bytes(&pid.to_string(), "VmRSS:")
+}
+
+/// Peak resident memory of a process (`self` for this one).
+fn peak_of(pid: &str) -> Option<u64> {
+    status_bytes(pid, "VmHWM:")
 }
 
 /// The parent's side: run `case` in a child and watch it.
@@ -277,9 +294,22 @@ fn in_the_official_engine(case: &Case) -> Official {
         .lines()
         .find_map(|l| l.split_once(OUTCOME_MARK).map(|(_, outcome)| outcome))
     {
+        let peak: u64 = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(PEAK_MARK))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_default();
+        let mut text = line.to_string();
+        // What a module made the host hold, when it is far more than the host's own needs.
+        if peak > BIG_PEAK {
+            text.push_str(&format!(
+                ", the process peaking over {} MB resident",
+                BIG_PEAK / 1_000_000
+            ));
+        }
         return Official::Ended {
             failed: !line.starts_with("returned"),
-            text: line.to_string(),
+            text,
         };
     }
     use std::os::unix::process::ExitStatusExt;
