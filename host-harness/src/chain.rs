@@ -6,8 +6,8 @@
 //! record (passed, changed, dropped by a module, refused by a module), matching records
 //! between steps by offset delta and falling back to position.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use fluvio_protocol::record::{Record, RecordData};
@@ -16,66 +16,10 @@ use fluvio_smartmodule::dataplane::smartmodule::{Lookback, SmartModuleInput};
 
 use crate::chain_file::{ChainFile, ModuleResolver};
 use crate::engine::{Engine, InstanceConfig, Limits, ModuleInstance, TransformKind};
-use crate::error::{ChainFileError, EngineError, HarnessError, RuntimeError};
+use crate::error::{EngineError, HarnessError, RuntimeError};
 
-/// A module to put in a chain: its name, bytes and configuration.
-#[derive(Debug, Clone, Default)]
-pub struct ModuleSpec {
-    /// Name used in reports and errors (the transforms file's `uses`).
-    pub name: String,
-    /// Where the bytes came from, if from a file.
-    pub path: Option<PathBuf>,
-    /// The .wasm bytes.
-    pub wasm: Vec<u8>,
-    /// Params for `init` (the transforms file's `with`).
-    pub params: BTreeMap<String, String>,
-    /// Lookback window (the transforms file's `lookback`).
-    pub lookback: Option<Lookback>,
-    /// Initial accumulator, for an aggregate.
-    pub initial_accumulator: Vec<u8>,
-}
-
-impl ModuleSpec {
-    /// A module from bytes.
-    pub fn new(name: impl Into<String>, wasm: impl Into<Vec<u8>>) -> Self {
-        Self {
-            name: name.into(),
-            wasm: wasm.into(),
-            ..Default::default()
-        }
-    }
-
-    /// A module from a .wasm file, named after the file's stem.
-    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ChainFileError> {
-        let path = path.as_ref();
-        let wasm = std::fs::read(path).map_err(|source| ChainFileError::ReadModule {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
-        Ok(Self {
-            name,
-            path: Some(path.to_path_buf()),
-            wasm,
-            ..Default::default()
-        })
-    }
-
-    /// Adds a param.
-    pub fn param(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.params.insert(key.into(), value.into());
-        self
-    }
-
-    /// Sets the lookback window.
-    pub fn lookback(mut self, lookback: Lookback) -> Self {
-        self.lookback = Some(lookback);
-        self
-    }
-}
+/// What a chain is built from; defined with the chain files that produce it.
+pub use crate::chain_file::ModuleSpec;
 
 /// Options of a whole chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,10 +25,14 @@ pub enum EngineError {
     UnsupportedVersion { version: i16 },
 
     #[error(
-        "module `{module}` is not a wasm binary (it does not start with \\0asm); \
-         build it with `cargo build --target wasm32-unknown-unknown` and pass the .wasm file"
+        "module `{module}` is neither a wasm binary (it does not start with \\0asm) nor WAT \
+         text (it does not start with `(`); build it with `cargo build --target \
+         wasm32-unknown-unknown` and pass the .wasm file, or pass a .wat module"
     )]
     NotWasm { module: String },
+
+    #[error("module `{module}` is WAT text that does not parse: {message}")]
+    Wat { module: String, message: String },
 
     #[error("module `{module}` does not compile: {message}")]
     Compile { module: String, message: String },
@@ -113,6 +117,94 @@ pub enum EngineError {
         limit: usize,
     },
 
+    #[error(
+        "module `{module}` tried to grow its tables to {requested} elements, over the limit of \
+         {limit} elements; raise it with --table-elements if the module really needs it"
+    )]
+    TableLimit {
+        module: String,
+        requested: usize,
+        limit: usize,
+    },
+
+    #[error(
+        "module `{module}` defines too many {resource}: {count}, over the limit of {limit}; a \
+         SmartModule needs one memory and one table (raise it with {flag})",
+        flag = resource.flag()
+    )]
+    ResourceCount {
+        module: String,
+        resource: crate::engine::Resource,
+        count: usize,
+        limit: usize,
+    },
+
+    #[error(
+        "module `{module}` handed back {records} record(s) taking {bytes} bytes of host memory, \
+         which with its {memories} bytes of linear memory is over the memory limit of {limit} \
+         bytes; raise it with --memory if the batch really needs it"
+    )]
+    OutputLimit {
+        module: String,
+        records: usize,
+        bytes: usize,
+        memories: usize,
+        limit: usize,
+    },
+
+    #[error(
+        "module `{module}` recursed past the wasm stack limit of {limit} bytes: it recurses \
+         without end, or too deeply for a SmartModule"
+    )]
+    StackOverflow { module: String, limit: usize },
+
+    #[error(
+        "module `{module}` called WASI `{call}`, which would block the host out of reach of \
+         the wall-time limit; a SmartModule must not sleep or wait"
+    )]
+    Blocking { module: String, call: &'static str },
+
+    #[error(
+        "module `{module}` returned pointer {ptr} from alloc({len}), but its memory is {memory} \
+         bytes: the input would not fit there; alloc must return `len` free bytes inside \
+         `memory`"
+    )]
+    AllocOutOfBounds {
+        module: String,
+        ptr: i32,
+        len: i32,
+        memory: usize,
+    },
+
+    #[error(
+        "module `{module}` passed copy_records({ptr}, {len}), a range outside its memory of \
+         {memory} bytes; pass the pointer and length of the encoded output"
+    )]
+    CopyRecordsRange {
+        module: String,
+        ptr: i32,
+        len: i32,
+        memory: usize,
+    },
+
+    #[error(
+        "module `{module}` returned without calling copy_records, so there is no {what}; \
+         hand the encoded output to `env.copy_records(ptr, len)` before returning"
+    )]
+    NoOutput { module: String, what: &'static str },
+
+    #[error(
+        "module `{module}` handed back a {what} whose {field} claims {claimed} bytes with only \
+         {left} left; the output is malformed"
+    )]
+    OutputLength {
+        module: String,
+        what: &'static str,
+        field: &'static str,
+        claimed: i64,
+        left: usize,
+    },
+
     #[error("module `{module}` trapped: {message}")]
     Trap {
         module: String,
@@ -144,6 +236,7 @@ impl EngineError {
         match self {
             EngineError::Setup { .. } | EngineError::UnsupportedVersion { .. } => None,
             EngineError::NotWasm { module }
+            | EngineError::Wat { module, .. }
             | EngineError::Compile { module, .. }
             | EngineError::MissingCopyRecords { module }
             | EngineError::MissingExport { module, .. }
@@ -157,6 +250,15 @@ impl EngineError {
             | EngineError::OutOfFuel { module, .. }
             | EngineError::Timeout { module, .. }
             | EngineError::MemoryLimit { module, .. }
+            | EngineError::TableLimit { module, .. }
+            | EngineError::ResourceCount { module, .. }
+            | EngineError::OutputLimit { module, .. }
+            | EngineError::StackOverflow { module, .. }
+            | EngineError::Blocking { module, .. }
+            | EngineError::AllocOutOfBounds { module, .. }
+            | EngineError::CopyRecordsRange { module, .. }
+            | EngineError::NoOutput { module, .. }
+            | EngineError::OutputLength { module, .. }
             | EngineError::Trap { module, .. }
             | EngineError::Abi { module, .. }
             | EngineError::Encode { module, .. }
@@ -173,6 +275,14 @@ impl EngineError {
                 | EngineError::OutOfFuel { .. }
                 | EngineError::Timeout { .. }
                 | EngineError::MemoryLimit { .. }
+                | EngineError::TableLimit { .. }
+                | EngineError::OutputLimit { .. }
+                | EngineError::StackOverflow { .. }
+                | EngineError::Blocking { .. }
+                | EngineError::AllocOutOfBounds { .. }
+                | EngineError::CopyRecordsRange { .. }
+                | EngineError::NoOutput { .. }
+                | EngineError::OutputLength { .. }
                 | EngineError::Trap { .. }
                 | EngineError::Abi { .. }
                 | EngineError::Encode { .. }

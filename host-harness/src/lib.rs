@@ -37,8 +37,9 @@ pub use chain::{
 };
 pub use chain_file::{default_modules_dir, ChainFile, ModuleResolver, TransformStep};
 pub use engine::{
-    CallStats, CompiledModule, Engine, InstanceConfig, Limits, ModuleInstance, TransformKind,
-    DEFAULT_FUEL, DEFAULT_MEMORY, DEFAULT_TIMEOUT, EPOCH_TICK,
+    CallStats, CompiledModule, Engine, InstanceConfig, Limits, ModuleInstance, Resource,
+    TransformKind, DEFAULT_FUEL, DEFAULT_MEMORIES, DEFAULT_MEMORY, DEFAULT_TABLES,
+    DEFAULT_TABLE_ELEMENTS, DEFAULT_TIMEOUT, EPOCH_TICK,
 };
 pub use error::{ChainFileError, EngineError, HarnessError, InputError, RuntimeError};
 pub use fluvio_protocol::record::{Record, RecordData};

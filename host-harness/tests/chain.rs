@@ -224,6 +224,88 @@ fn bad_chain_files_get_clear_errors() {
 }
 
 #[test]
+fn every_wrong_shape_names_the_transform_and_the_key() {
+    let cases: &[(&str, &str)] = &[
+        ("", "the top level is empty"),
+        (
+            "transforms:\n  - uses: a\n  - just-a-name\n",
+            "transform #2 is a string, not a map",
+        ),
+        (
+            "transforms:\n  - uses: \"  \"\n",
+            "`uses` is a string, expected a module name",
+        ),
+        (
+            "transforms:\n  - uses: !Thing a\n",
+            "`uses` is a tagged value",
+        ),
+        (
+            "transforms:\n  - uses: a\n    with:\n      on: true\n",
+            "`with.on` is a boolean; quote it (\"true\")",
+        ),
+        (
+            "transforms:\n  - uses: a\n    with:\n      ratio: 5.0\n",
+            "quote it (\"5.0\")",
+        ),
+        (
+            "transforms:\n  - uses: a\n    with:\n      gap:\n",
+            "`with.gap` is empty; params are strings, maps or lists",
+        ),
+        (
+            "transforms:\n  - uses: a\n    lookback: 5\n",
+            "`lookback` is a number, expected a map",
+        ),
+        (
+            "transforms:\n  - uses: a\n    lookback:\n      age: 30\n",
+            "`lookback.age` is a number, expected a duration",
+        ),
+        (
+            "transforms:\n  - uses: a\n    lookback:\n      last: \"5\"\n",
+            "`lookback.last` is a string",
+        ),
+    ];
+    for (text, expected) in cases {
+        let err = parse(text).expect_err(text);
+        assert!(
+            matches!(
+                err,
+                ChainFileError::Parse { .. } | ChainFileError::Step { .. }
+            ),
+            "{err:?}"
+        );
+        let err = err.to_string();
+        assert!(
+            err.contains(expected),
+            "for {text:?}\nexpected {expected:?} in:\n{err}"
+        );
+    }
+    // Step errors carry the transform's number and module.
+    let err = parse("transforms:\n  - uses: a\n  - uses: b\n    with: [x]\n").unwrap_err();
+    assert!(
+        matches!(&err, ChainFileError::Step { index: 2, uses, .. } if uses == "b"),
+        "{err:?}"
+    );
+    // Keys of a map param are read as strings, as Fluvio's `JsonString` reads them.
+    let file = parse("transforms:\n  - uses: a\n    with:\n      m: {1: x}\n").unwrap();
+    assert_eq!(file.transforms[0].with["m"], r#"{"1":"x"}"#);
+}
+
+#[test]
+fn a_lookback_with_only_an_age_or_nothing_set() {
+    let file = parse("transforms:\n  - uses: a\n    lookback:\n      age: 15m\n      lats: 3\n  - uses: b\n    lookback:\n    with:\n").unwrap();
+    let lb = file.transforms[0].lookback.clone().unwrap();
+    assert_eq!((lb.last, lb.age), (0, Some(Duration::from_secs(900))));
+    assert_eq!(file.transforms[1].lookback, None);
+    assert!(file.transforms[1].with.is_empty());
+    assert_eq!(file.warnings.len(), 1);
+    assert!(
+        file.warnings[0].contains("lookback key `lats`"),
+        "{:?}",
+        file.warnings
+    );
+}
+
+#[test]
 fn unknown_keys_are_warnings_not_errors() {
     let file = parse("transforms:\n  - uses: a\n    wiht: {x: y}\n").unwrap();
     assert_eq!(file.warnings.len(), 1);

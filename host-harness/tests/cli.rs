@@ -516,3 +516,101 @@ fn test_shows_the_tag_of_tagged_output_records() {
     assert_eq!(v["outputs"][0]["tag"]["hops"], 1);
     assert_eq!(v["outputs"][0]["payload"], "payload");
 }
+
+fn example(name: &str) -> String {
+    integration::workspace_root()
+        .join("host-harness/examples")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn hostile(name: &str) -> String {
+    integration::workspace_root()
+        .join("tests/fixtures/hostile")
+        .join(format!("{name}.wat"))
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn a_wat_module_runs_from_its_path_without_a_toolchain() {
+    let o = test(&["--module", &example("probe.wat")], "apple\nfig\n");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("chain: probe (filter)\n"), "{out}");
+    assert!(out.contains("#1 offset 1 value=\"fig\": passed"), "{out}");
+    assert!(
+        out.contains("summary: 2 in, 2 out: 2 passed, 0 changed, 0 dropped, 0 refused, 0 failed"),
+        "{out}"
+    );
+    // At every API version, in one batch.
+    for version in ["16", "21", "25"] {
+        let o = test(
+            &[
+                "--module",
+                &example("probe.wat"),
+                "--version",
+                version,
+                "--batch-size",
+                "0",
+            ],
+            "a\nb\nc\n",
+        );
+        assert_eq!(code(&o), 0, "v{version}: {}", stderr(&o));
+        assert!(
+            stdout(&o).contains("3 passed"),
+            "v{version}: {}",
+            stdout(&o)
+        );
+    }
+    // WAT that does not parse is a load error naming the module and the line.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.wat");
+    std::fs::write(&bad, "(module (func").unwrap();
+    let o = test(&["--module", bad.to_str().unwrap()], "x\n");
+    assert_eq!(code(&o), 3);
+    assert!(
+        stderr(&o).contains("module `bad` is WAT text that does not parse"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_hostile_probe_fails_each_call_and_the_run_carries_on() {
+    let o = test(&["--module", &hostile("table-grow")], "one\ntwo\n");
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("value=\"two\": failed in table-grow: module `table-grow` tried to grow its tables to 100000001 elements, over the limit of 1000000 elements"),
+        "{out}"
+    );
+    assert!(
+        out.contains("0 passed, 0 changed, 0 dropped, 0 refused, 2 failed"),
+        "{out}"
+    );
+    // Counts are checked at load: exit 3.
+    let o = test(
+        &["--module", &example("probe.wat"), "--memories", "0"],
+        "x\n",
+    );
+    assert_eq!(code(&o), 3);
+    assert!(
+        stderr(&o).contains("defines too many linear memories: 1, over the limit of 0"),
+        "{}",
+        stderr(&o)
+    );
+    // A bad limit is a usage error.
+    let o = test(
+        &[
+            "--module",
+            &example("probe.wat"),
+            "--table-elements",
+            "lots",
+        ],
+        "x\n",
+    );
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("--table-elements"), "{}", stderr(&o));
+}

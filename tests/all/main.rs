@@ -5,6 +5,7 @@ mod chains;
 mod common;
 mod conformance;
 mod engine_roundtrip;
+mod hostile;
 mod lean;
 mod native;
 mod packaging;
