@@ -24,7 +24,9 @@ impl<T> Slot<T> {
     /// No other reference to the slot's content may be alive.
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn get(&self) -> &mut Option<T> {
-        &mut *self.0.get()
+        // SAFETY: the caller holds no other reference to the content, and the instance has
+        // one thread, so this is the only access.
+        unsafe { &mut *self.0.get() }
     }
 }
 
@@ -46,6 +48,7 @@ const EMPTY: *mut u8 = core::ptr::dangling_mut();
 
 pub fn alloc(len: usize) -> *mut u8 {
     match Layout::from_size_align(len, 1) {
+        // SAFETY: the layout's size is not zero.
         Ok(layout) if len > 0 => unsafe { raw_alloc(layout) },
         _ => EMPTY,
     }
@@ -56,13 +59,17 @@ pub fn alloc(len: usize) -> *mut u8 {
 pub unsafe fn dealloc(ptr: *mut u8, len: usize) {
     if len > 0 && !ptr.is_null() && ptr != EMPTY {
         if let Ok(layout) = Layout::from_size_align(len, 1) {
-            raw_dealloc(ptr, layout);
+            // SAFETY: `alloc` handed out `ptr` for this very layout (the caller's contract),
+            // and the empty and null pointers, which it never allocated, are left alone.
+            unsafe { raw_dealloc(ptr, layout) };
         }
     }
 }
 
 type Entry<M> = fn(&mut Option<M>, &[u8], u32, &mut Vec<u8>) -> i32;
 
+/// # Safety
+/// `ptr` and `len` are a buffer the host filled through `alloc` (or empty).
 unsafe fn call<M: SmartModule>(
     state: &Slot<M>,
     entry: Entry<M>,
@@ -73,12 +80,19 @@ unsafe fn call<M: SmartModule>(
     let input: &[u8] = if len == 0 || ptr.is_null() {
         &[]
     } else {
-        core::slice::from_raw_parts(ptr, len)
+        // SAFETY: the host allocated `len` bytes at `ptr` through `alloc` and filled them;
+        // nothing else refers to them until they are freed below.
+        unsafe { core::slice::from_raw_parts(ptr, len) }
     };
-    let out = OUTPUT.get().get_or_insert_with(Vec::new);
-    let status = entry(state.get(), input, version, out);
-    dealloc(ptr, len);
-    copy_records(out.as_ptr() as i32, out.len() as i32);
+    // SAFETY: the host calls one export at a time and never re-enters: these are the only
+    // references to the output buffer and the module's state during the call.
+    let (out, state) = unsafe { (OUTPUT.get().get_or_insert_with(Vec::new), state.get()) };
+    let status = entry(state, input, version, out);
+    // SAFETY: `ptr` and `len` came from `alloc` (the host's contract), and `input` is dead.
+    unsafe { dealloc(ptr, len) };
+    // SAFETY: an import of the host; it reads the output after the call returns, while the
+    // buffer, a static, stays where it is until the next call.
+    unsafe { copy_records(out.as_ptr() as i32, out.len() as i32) };
     status
 }
 
@@ -90,13 +104,15 @@ pub unsafe fn transform<M: SmartModule>(
     len: usize,
     version: u32,
 ) -> i32 {
-    call(state, run_transform::<M>, ptr, len, version)
+    // SAFETY: the host's buffer, as `call` requires.
+    unsafe { call(state, run_transform::<M>, ptr, len, version) }
 }
 
 /// # Safety
 /// As `transform`.
 pub unsafe fn init<M: SmartModule>(state: &Slot<M>, ptr: *mut u8, len: usize, version: u32) -> i32 {
-    call(state, run_init::<M>, ptr, len, version)
+    // SAFETY: the host's buffer, as `call` requires.
+    unsafe { call(state, run_init::<M>, ptr, len, version) }
 }
 
 /// # Safety
@@ -107,5 +123,6 @@ pub unsafe fn look_back<M: SmartModule>(
     len: usize,
     version: u32,
 ) -> i32 {
-    call(state, run_look_back::<M>, ptr, len, version)
+    // SAFETY: the host's buffer, as `call` requires.
+    unsafe { call(state, run_look_back::<M>, ptr, len, version) }
 }

@@ -90,24 +90,33 @@ fn align_up(n: usize, align: usize) -> Option<usize> {
     n.checked_add(align - 1).map(|n| n & !(align - 1))
 }
 
+// SAFETY: blocks are carved from memory the module grew and owns, each class's blocks are
+// its size and aligned to it (up to a page), and a block is on a free list only after
+// `dealloc`, so no two live allocations overlap.
 unsafe impl GlobalAlloc for Heap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let Some(class) = class(&layout) else {
             return null_mut();
         };
-        let state = &mut *self.0.get();
+        // SAFETY: the instance has one thread and the allocator is not re-entered, so this is
+        // the only reference to the state.
+        let state = unsafe { &mut *self.0.get() };
         let head = state.free[class as usize];
         if head.is_null() {
             return state.carve(class);
         }
-        state.free[class as usize] = *(head as *mut *mut u8);
+        // SAFETY: `head` is a free block of this class, whose first word links to the next.
+        state.free[class as usize] = unsafe { *(head as *mut *mut u8) };
         head
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let Some(class) = class(&layout) else { return };
-        let state = &mut *self.0.get();
-        *(ptr as *mut *mut u8) = state.free[class as usize];
+        // SAFETY: as in `alloc`, the only reference to the state.
+        let state = unsafe { &mut *self.0.get() };
+        // SAFETY: `ptr` is a block of this class (the caller's contract), at least a word
+        // long and aligned to it, and no longer in use: it holds the free list's link now.
+        unsafe { *(ptr as *mut *mut u8) = state.free[class as usize] };
         state.free[class as usize] = ptr;
     }
 
@@ -118,10 +127,15 @@ unsafe impl GlobalAlloc for Heap {
         if class(&layout) == class(&new_layout) {
             return ptr;
         }
-        let new = self.alloc(new_layout);
+        // SAFETY: a valid layout, as `alloc` requires.
+        let new = unsafe { self.alloc(new_layout) };
         if !new.is_null() {
-            core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
-            self.dealloc(ptr, layout);
+            // SAFETY: `ptr` holds `layout.size()` bytes, `new` at least `new_size`, and two
+            // live blocks never overlap; `ptr` is then given back with its own layout.
+            unsafe {
+                core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                self.dealloc(ptr, layout);
+            }
         }
         new
     }

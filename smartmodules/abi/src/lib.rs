@@ -25,6 +25,8 @@
 //! export!(filter: NonEmpty);
 //! ```
 #![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 extern crate alloc;
 
 #[cfg(target_arch = "wasm32")]
@@ -84,17 +86,20 @@ macro_rules! export {
 
             #[no_mangle]
             pub unsafe extern "C" fn dealloc(ptr: *mut u8, len: usize) {
-                $crate::guest::dealloc(ptr, len)
+                // SAFETY: the host gives back what it got from `alloc`.
+                unsafe { $crate::guest::dealloc(ptr, len) }
             }
 
             #[no_mangle]
             pub unsafe extern "C" fn init(ptr: *mut u8, len: usize, version: u32) -> i32 {
-                $crate::guest::init::<$ty>(&STATE, ptr, len, version)
+                // SAFETY: the host passes a buffer it filled through `alloc`.
+                unsafe { $crate::guest::init::<$ty>(&STATE, ptr, len, version) }
             }
 
             #[no_mangle]
             pub unsafe extern "C" fn $name(ptr: *mut u8, len: usize, version: u32) -> i32 {
-                $crate::guest::transform::<$ty>(&STATE, ptr, len, version)
+                // SAFETY: the host passes a buffer it filled through `alloc`.
+                unsafe { $crate::guest::transform::<$ty>(&STATE, ptr, len, version) }
             }
 
             $( $crate::export!(@look_back $lb, $ty); )?
@@ -103,7 +108,8 @@ macro_rules! export {
     (@look_back look_back, $ty:ty) => {
         #[no_mangle]
         pub unsafe extern "C" fn look_back(ptr: *mut u8, len: usize, version: u32) -> i32 {
-            $crate::guest::look_back::<$ty>(&STATE, ptr, len, version)
+            // SAFETY: the host passes a buffer it filled through `alloc`.
+            unsafe { $crate::guest::look_back::<$ty>(&STATE, ptr, len, version) }
         }
     };
 }

@@ -99,11 +99,6 @@ impl<'a> Records<'a> {
             failed: false,
         })
     }
-
-    /// How many records the count announced and are not yet read.
-    pub fn announced(&self) -> u32 {
-        self.left
-    }
 }
 
 impl<'a> Iterator for Records<'a> {

@@ -117,12 +117,6 @@ impl<'a> Reader<'a> {
         Ok(((acc >> 1) as i64) ^ -((acc & 1) as i64))
     }
 
-    /// The bytes a varint occupies, borrowed, with its value.
-    pub fn varint_span(&mut self, what: &'static str) -> Result<(i64, &'a [u8]), DecodeError> {
-        let start = self.pos;
-        let v = self.varint(what)?;
-        Ok((v, self.buf.get(start..self.pos).unwrap_or_default()))
-    }
 
     /// A `String`: `i16` length, then UTF-8 bytes; a length of zero or less is the empty string.
     pub fn string(&mut self, what: &'static str) -> Result<&'a str, DecodeError> {

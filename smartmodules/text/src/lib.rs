@@ -4,6 +4,7 @@
 //! and the policy stages all write their text with these, each written once.
 #![no_std]
 #![warn(missing_docs)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 extern crate alloc;
 
