@@ -3,7 +3,7 @@
 //! untagged or already tagged by the upstream cluster.
 
 use fluvio_protocol::record::{Record, RecordData};
-use origin::{record_id, wrap, Envelope};
+use origin::{record_id, wrap, Binding, Carrier, Envelope, SealKey};
 
 use crate::UPSTREAM;
 
@@ -98,13 +98,14 @@ pub fn value(index: usize, size: usize) -> Vec<u8> {
     v
 }
 
-/// `payload` tagged as written at [`UPSTREAM`] at `timestamp`, batch position `offset`;
-/// sealed with `secret` when given.
+/// `payload` tagged as written at [`UPSTREAM`] at `timestamp`, batch position `offset`, in
+/// the value of a record without a key; sealed with `secret` (no scope) when given.
 pub fn tagged_value(payload: &[u8], timestamp: i64, offset: i64, secret: Option<&[u8]>) -> Vec<u8> {
     let id = record_id(UPSTREAM, timestamp, offset, None, payload);
     let mut tag = Envelope::new_origin(UPSTREAM, timestamp, id).expect("valid cluster id");
     if let Some(secret) = secret {
-        tag.seal(secret, payload);
+        let key = SealKey::new(secret, "").expect("a secret of 16 bytes or more");
+        tag.seal(&key, &Binding::of(Carrier::Value, None, payload), payload);
     }
     wrap(&tag, payload)
 }

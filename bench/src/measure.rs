@@ -418,7 +418,9 @@ pub fn tag_sizes() -> Vec<TagSize> {
             let mut tag =
                 origin::Envelope::new_origin(id, BASE_TIMESTAMP, [7; 8]).expect("valid cluster id");
             let without_mac = tag.encoded_len();
-            tag.seal(SECRET.as_bytes(), &payload);
+            let key = origin::SealKey::new(SECRET.as_bytes(), "").expect("a long secret");
+            let bind = origin::Binding::of(origin::Carrier::Value, None, &payload);
+            tag.seal(&key, &bind, &payload);
             TagSize {
                 id_len: id.len(),
                 without_mac,

@@ -21,7 +21,7 @@ fn tag_on_a_then_mirror_policy_on_b_then_strip_gives_back_the_producers_records(
     for version in VERSIONS {
         let mut edge = official_chain(
             integration::wasm("origin-tag"),
-            &[("cluster", "a"), ("secret", "s")],
+            &[("cluster", "a"), ("secret", "secret-of-16-bytes")],
             version,
         )
         .unwrap();
@@ -30,7 +30,7 @@ fn tag_on_a_then_mirror_policy_on_b_then_strip_gives_back_the_producers_records(
             &[
                 ("cluster", "b"),
                 ("mirror_of", "a"),
-                ("secret", "s"),
+                ("secret", "secret-of-16-bytes"),
                 ("count", "10"),
             ],
             version,

@@ -24,7 +24,7 @@ pub(crate) fn modules() -> Vec<Case> {
         (
             "origin-tag+secret",
             integration::wasm("origin-tag"),
-            vec![("cluster", "here"), ("secret", "s")],
+            vec![("cluster", "here"), ("secret", "secret-of-16-bytes")],
         ),
         (
             "origin-tag key",
@@ -60,7 +60,7 @@ pub(crate) fn modules() -> Vec<Case> {
                 ("mirror_of", "up"),
                 ("mode", "drop"),
                 ("dedup", "50"),
-                ("count", "1"),
+                ("count", "50"),
             ],
         ),
         ("sdk-hello", integration::wasm("sdk-hello"), vec![]),
@@ -103,7 +103,7 @@ pub(crate) fn batches() -> Vec<Vec<Record>> {
         )],
         vec![record(
             Some(b"k"),
-            &tagged(&["up"], b"forged", Some("other")),
+            &tagged(&["up"], b"forged", Some("another-secret-of-16-bytes")),
             0,
             0,
         )],

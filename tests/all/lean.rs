@@ -73,7 +73,7 @@ fn lean_builds_decide_as_the_full_builds() {
 #[test]
 fn lean_builds_refuse_a_secret_and_say_how_to_fix_it() {
     for name in ["origin-tag", "loop-guard", "mirror-guard", "mirror-policy"] {
-        let mut params = vec![("cluster", "home"), ("secret", "s3cret")];
+        let mut params = vec![("cluster", "home"), ("secret", "s3cret-of-16-bytes")];
         if name == "mirror-guard" {
             params.push(("mirror_of", "up"));
         }
@@ -92,7 +92,7 @@ fn lean_builds_refuse_a_secret_and_say_how_to_fix_it() {
     // origin-strip takes no secret in any build.
     let err = official_chain(
         integration::lean_wasm("origin-strip"),
-        &[("secret", "s")],
+        &[("secret", "secret-of-16-bytes")],
         22,
     )
     .expect_err("origin-strip takes no secret");

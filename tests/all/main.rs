@@ -10,3 +10,4 @@ mod lean;
 mod native;
 mod packaging;
 mod policies;
+mod provenance;

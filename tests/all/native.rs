@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use fluvio_protocol::record::{Record, RecordData};
 use host_harness::policies;
-use origin::{decode, record_id, wrap, Decoded, Envelope, FLAG_VIOLATION};
+use origin::{decode, record_id, wrap, Binding, Decoded, Envelope, SealKey, FLAG_VIOLATION};
 use policy::{AnyPolicy, Carrier, Dropped, Keep, RecordView, Stop, TagBuf};
 
 use crate::common::*;
@@ -233,7 +233,8 @@ fn native_and_wasm_decide_the_same_on_every_record() {
         for hop in &path[1..] {
             env = env.with_hop(hop).unwrap();
         }
-        env.seal(SECRET.as_bytes(), payload);
+        let key = SealKey::new(SECRET.as_bytes(), "").unwrap();
+        env.seal(&key, &Binding::of(Carrier::Value, None, payload), payload);
         wrap(&env, payload)
     };
     let mut corpus = vec![

@@ -4,7 +4,8 @@
 use fluvio_protocol::link::smartmodule::SmartModuleTransformRuntimeError;
 use fluvio_protocol::record::Record;
 use fluvio_smartengine::SmartModuleChainInstance;
-use origin::{decode, record_id, wrap, Decoded, Envelope, FLAG_NO_KEY, FLAG_VIOLATION};
+use origin::{decode, record_id, wrap, Binding, Carrier, Decoded, Envelope, SealKey};
+use origin::{FLAG_NO_KEY, FLAG_VIOLATION};
 
 use crate::common::*;
 
@@ -41,15 +42,27 @@ fn one(
     run(chain, vec![record(None, value, 0, 0)])
 }
 
-/// A value tagged with `path` (origin first), sealed when `secret` is given.
+/// A value tagged with `path` (origin first), for a record without a key; sealed when
+/// `secret` is given (no scope).
 pub fn tagged(path: &[&str], payload: &[u8], secret: Option<&str>) -> Vec<u8> {
+    tagged_for(path, payload, secret.map(|s| (s, "", None)))
+}
+
+/// A value tagged with `path`, sealed with `(secret, scope, key)` when given: the key is the
+/// other half of the record the MAC binds.
+pub fn tagged_for(
+    path: &[&str],
+    payload: &[u8],
+    seal: Option<(&str, &str, Option<&[u8]>)>,
+) -> Vec<u8> {
     let id = record_id(path[0], TS, 0, None, payload);
     let mut env = Envelope::new_origin(path[0], TS, id).unwrap();
     for hop in &path[1..] {
         env = env.with_hop(hop).unwrap();
     }
-    if let Some(s) = secret {
-        env.seal(s.as_bytes(), payload);
+    if let Some((secret, scope, key)) = seal {
+        let k = SealKey::new(secret.as_bytes(), scope).unwrap();
+        env.seal(&k, &Binding::of(Carrier::Value, key, payload), payload);
     }
     wrap(&env, payload)
 }
@@ -66,11 +79,18 @@ pub fn tag(bytes: &[u8]) -> (Vec<String>, u8, Vec<u8>) {
     }
 }
 
+/// Whether the tag of a keyless record's value `bytes` verifies under `secret`, no scope.
 fn verifies(bytes: &[u8], secret: &str) -> bool {
+    verifies_for(bytes, secret, "", None)
+}
+
+/// Whether the tag of value `bytes` verifies under `secret` and `scope` with `key`.
+fn verifies_for(bytes: &[u8], secret: &str, scope: &str, key: Option<&[u8]>) -> bool {
+    let k = SealKey::new(secret.as_bytes(), scope).unwrap();
     match decode(bytes) {
-        Ok(Decoded::Tagged { envelope, payload }) => {
-            envelope.verify(secret.as_bytes(), payload).is_ok()
-        }
+        Ok(Decoded::Tagged { envelope, payload }) => k
+            .verify(&envelope, &Binding::of(Carrier::Value, key, bytes), payload)
+            .is_ok(),
         _ => false,
     }
 }
@@ -152,7 +172,7 @@ mod origin_tag {
         assert_eq!(tag(out[0].value.as_ref()).0, ["edge-1", "home"]);
 
         for forged in [
-            tagged(&["edge-1"], b"x", Some("another secret")),
+            tagged(&["edge-1"], b"x", Some("another secret of 16+")),
             tagged(&["edge-1"], b"x", None),
         ] {
             let (out, err) = run(
@@ -237,11 +257,23 @@ mod origin_tag {
             ),
             (
                 &[("cluster", "a"), ("secret", "")],
-                "origin-tag: bad param 'secret'='': empty",
+                "origin-tag: bad param 'secret'='***': shorter than 16 bytes",
+            ),
+            (
+                &[("cluster", "a"), ("secret", "fifteen-bytes!!")],
+                "origin-tag: bad param 'secret'='***': shorter than 16 bytes (the secret shared",
+            ),
+            (
+                &[("cluster", "a"), ("scope", "orders")],
+                "origin-tag: param 'scope' has no effect without 'secret'",
+            ),
+            (
+                &[("cluster", "a"), ("secret", SECRET), ("scope", "")],
+                "origin-tag: bad param 'scope'='': empty",
             ),
             (
                 &[("cluster", "a"), ("mirror_of", "b")],
-                "origin-tag: unknown param 'mirror_of'; known params: cluster, carrier, secret",
+                "origin-tag: unknown param 'mirror_of'; known params: cluster, carrier, secret, scope",
             ),
         ];
         for (params, expected) in cases {
@@ -349,7 +381,7 @@ mod loop_guard {
         assert_eq!(out.len(), 2);
         for bad in [
             tagged(&["b"], b"x", None),
-            tagged(&["b"], b"x", Some("other")),
+            tagged(&["b"], b"x", Some("another-secret-of-16-bytes")),
             vec![0xFF, 0x6F, 0x01],
         ] {
             let (_, err) = one(&mut c, &bad);
@@ -527,7 +559,7 @@ mod mirror_guard {
             assert!(
                 err.expect("forged tag refused")
                     .hint
-                    .contains("not tagged with this cluster's secret"),
+                    .contains("not sealed for this record with this cluster's secret"),
                 "{mode}"
             );
         }
@@ -618,6 +650,57 @@ mod mirror_policy {
         );
         let (out, _) = one(&mut c, b"x");
         assert_eq!(tag(out[0].value.as_ref()).0, ["home"]);
+    }
+
+    /// Without `dedup`, the hook's `count` is the window: it holds what a restart refills it
+    /// with. `dedup=0` turns it off; a `dedup` over `count` would forget at every restart.
+    #[test]
+    fn the_hooks_count_sets_the_window_unless_dedup_does() {
+        let copy = tagged(&["edge-1"], b"x", None);
+        let twice = || vec![record(None, &copy, 0, 0), record(None, &copy, 1, 0)];
+        let mut c = chain("mirror-policy", &[("cluster", "home"), ("count", "100")]);
+        assert_eq!(run(&mut c, twice()).0.len(), 1, "count sets a window");
+        let off = &[("cluster", "home"), ("count", "100"), ("dedup", "0")];
+        assert_eq!(run(&mut chain("mirror-policy", off), twice()).0.len(), 2);
+        let e = init_error(
+            "mirror-policy",
+            &[("cluster", "home"), ("count", "10"), ("dedup", "11")],
+        );
+        assert!(
+            e.starts_with(
+                "mirror-policy: bad param 'dedup'='11': larger than the topic hook's count"
+            ),
+            "{e}"
+        );
+        let e = init_error(
+            "mirror-policy",
+            &[("cluster", "home"), ("count", "2000000")],
+        );
+        assert!(
+            e.starts_with("mirror-policy: bad param 'count'='2000000'"),
+            "{e}"
+        );
+    }
+
+    /// Without `max_age`, the hook's `age` (ms) bounds how late a tagged record may arrive.
+    #[test]
+    fn the_hooks_age_bounds_how_late_a_record_arrives_unless_max_age_does() {
+        // The record reaches home 10 minutes after its origin timestamp.
+        let late = tagged(&["edge-1"], b"late", None);
+        let at = |c: &mut SmartModuleChainInstance| {
+            process(c, vec![record(None, &late, 0, 600_000)], 100, TS, 22).successes
+        };
+        let hook = &[("cluster", "home"), ("count", "1"), ("age", "60000")];
+        assert!(
+            at(&mut chain("mirror-policy", hook)).is_empty(),
+            "older than age"
+        );
+        let wide = &[("cluster", "home"), ("age", "60000"), ("max_age", "1h")];
+        assert_eq!(
+            at(&mut chain("mirror-policy", wide)).len(),
+            1,
+            "max_age wins"
+        );
     }
 
     #[test]
@@ -911,7 +994,7 @@ mod dedup {
 
     #[test]
     fn without_dedup_nothing_is_dropped_as_a_duplicate() {
-        let mut c = chain("mirror-policy", &[("cluster", "home"), ("count", "100")]);
+        let mut c = chain("mirror-policy", &[("cluster", "home")]);
         let direct = tagged(&["edge-1"], b"x", None);
         let (out, _) = run(
             &mut c,

@@ -1,5 +1,6 @@
 //! Forged origin tags: what a producer that claims another origin writes. Sealed with the
-//! secret it guesses (HMAC-SHA256 truncated to 16 bytes, FORMAT.md §7), or with no MAC.
+//! secret it guesses (FORMAT.md §7, computed here with HMAC-SHA256 written from the RFC, apart
+//! from the codec's own), or with no MAC.
 
 use sha2::{Digest, Sha256};
 
@@ -24,13 +25,22 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
         .into()
 }
 
+/// Where a forged tag travels, and the record's other half the MAC binds (FORMAT.md §7).
+pub struct Bound<'a> {
+    /// The tag is in the key (else the value).
+    pub in_key: bool,
+    /// The key when the tag is in the value, the value when it is in the key.
+    pub other: Option<&'a [u8]>,
+}
+
 /// A carrier holding a tag that claims `claim` as origin (path `[claim]`), followed by
-/// `payload`; sealed with `secret` when given.
+/// `payload`; sealed with `secret` (no scope) for a record `bound` describes, when given.
 pub fn tag(
     claim: &str,
     timestamp: i64,
     id: [u8; 8],
     secret: Option<&[u8]>,
+    bound: &Bound<'_>,
     payload: &[u8],
 ) -> Vec<u8> {
     let Ok(envelope) = origin::Envelope::new_origin(claim, timestamp, id) else {
@@ -45,9 +55,19 @@ pub fn tag(
         unsealed.extend_from_slice(payload);
         return unsealed;
     };
-    let mut canonical = unsealed.clone();
-    canonical.extend_from_slice(payload);
-    let mac = hmac_sha256(secret, &canonical);
+    let mac_key = hmac_sha256(secret, b"fluvio-origin/v2/mac\0");
+    let mut input = unsealed.clone();
+    input.push(u8::from(bound.in_key));
+    match bound.other {
+        None => input.push(0),
+        Some(other) => {
+            input.push(1);
+            input.extend_from_slice(&(other.len() as u64).to_le_bytes());
+            input.extend_from_slice(other);
+        }
+    }
+    input.extend_from_slice(payload);
+    let mac = hmac_sha256(&mac_key, &input);
     // The sealed tag is the unsealed one with the final `00` (no MAC) replaced by `01` and
     // the 16 MAC bytes.
     unsealed.pop();
@@ -71,16 +91,39 @@ mod tests {
         );
     }
 
+    const VALUE: Bound<'static> = Bound {
+        in_key: false,
+        other: None,
+    };
+
+    #[test]
+    fn a_forgery_sealed_with_the_real_secret_verifies_as_the_codec_says() {
+        let secret = b"the-real-secret-of-16+";
+        let bound = Bound {
+            in_key: false,
+            other: Some(b"k"),
+        };
+        let carrier = tag("east", 5, [1; 8], Some(secret), &bound, b"hello");
+        let Ok(origin::Decoded::Tagged { envelope, payload }) = origin::decode(&carrier) else {
+            panic!("not a tag");
+        };
+        let key = origin::SealKey::new(secret, "").unwrap();
+        let bind = origin::Binding::of(origin::Carrier::Value, Some(b"k"), b"");
+        assert_eq!(key.verify(&envelope, &bind, payload), Ok(()));
+        let other = origin::Binding::of(origin::Carrier::Value, Some(b"j"), b"");
+        assert!(key.verify(&envelope, &other, payload).is_err());
+    }
+
     #[test]
     fn a_sealed_forgery_decodes_with_a_mac() {
-        let carrier = tag("east", 5, [1; 8], Some(b"guess"), b"hello");
+        let carrier = tag("east", 5, [1; 8], Some(b"guess"), &VALUE, b"hello");
         let Ok(origin::Decoded::Tagged { envelope, payload }) = origin::decode(&carrier) else {
             panic!("not a tag");
         };
         assert_eq!(envelope.origin(), "east");
         assert!(envelope.mac().is_some());
         assert_eq!(payload, b"hello");
-        let bare = tag("east", 5, [1; 8], None, b"hello");
+        let bare = tag("east", 5, [1; 8], None, &VALUE, b"hello");
         let Ok(origin::Decoded::Tagged { envelope, .. }) = origin::decode(&bare) else {
             panic!("not a tag");
         };

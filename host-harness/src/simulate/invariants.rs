@@ -180,8 +180,14 @@ fn no_duplicate(sim: &Simulation<'_>) -> Invariant {
 /// links to each: paths of links that never enter a cluster twice (loop checks stop that),
 /// where a topic `k` links away has `max_hops >= k` (loop checks stop records that made
 /// more hops), and a mirror-guarded topic is entered only from an upstream cluster or by
-/// a record whose origin is upstream.
-pub fn reachable(topo: &Topology, start: usize, origin: &str) -> (BTreeMap<usize, u32>, bool) {
+/// a record whose origin is upstream, and never by a record a guard `flagged` as a local
+/// write (audit mode admits it where it was written, and nowhere else).
+pub fn reachable(
+    topo: &Topology,
+    start: usize,
+    origin: &str,
+    flagged: bool,
+) -> (BTreeMap<usize, u32>, bool) {
     let mut best: BTreeMap<usize, u32> = BTreeMap::new();
     let mut visited = vec![false; topo.clusters.len()];
     visited[topo.nodes[start].cluster] = true;
@@ -189,11 +195,13 @@ pub fn reachable(topo: &Topology, start: usize, origin: &str) -> (BTreeMap<usize
         visited[c] = true;
     }
     let mut budget: u64 = 1_000_000;
+    #[allow(clippy::too_many_arguments)]
     fn walk(
         topo: &Topology,
         node: usize,
         depth: u32,
         origin: &str,
+        flagged: bool,
         visited: &mut Vec<bool>,
         best: &mut BTreeMap<usize, u32>,
         budget: &mut u64,
@@ -210,18 +218,27 @@ pub fn reachable(topo: &Topology, start: usize, origin: &str) -> (BTreeMap<usize
             }
             if let Some(g) = &dst.guard {
                 let from = &topo.clusters[l.from].id;
-                if !g.is_upstream(from) && !g.is_upstream(origin) {
+                if flagged || (!g.is_upstream(from) && !g.is_upstream(origin)) {
                     continue;
                 }
             }
             let e = best.entry(l.dst).or_insert(d);
             *e = (*e).min(d);
             visited[l.to] = true;
-            walk(topo, l.dst, d, origin, visited, best, budget);
+            walk(topo, l.dst, d, origin, flagged, visited, best, budget);
             visited[l.to] = false;
         }
     }
-    walk(topo, start, 0, origin, &mut visited, &mut best, &mut budget);
+    walk(
+        topo,
+        start,
+        0,
+        origin,
+        flagged,
+        &mut visited,
+        &mut best,
+        &mut budget,
+    );
     (best, budget == 0)
 }
 
@@ -236,21 +253,24 @@ fn no_loss(sim: &Simulation<'_>) -> Invariant {
     let traces: Vec<HashSet<usize>> = (0..topo.nodes.len())
         .map(|n| sim.log(n).iter().filter_map(|s| s.trace).collect())
         .collect();
-    let mut cache: HashMap<(usize, String), BTreeMap<usize, u32>> = HashMap::new();
+    let mut cache: HashMap<(usize, String, bool), BTreeMap<usize, u32>> = HashMap::new();
     let mut approximate = false;
     for (i, p) in sim.produced.iter().enumerate() {
-        if !matches!(p.result, Some(WriteResult::Stored { .. })) {
+        let Some(WriteResult::Stored { offset, .. }) = p.result else {
             continue;
-        }
+        };
+        let flagged = sim.log(p.node).get(offset).is_some_and(|s| s.violation);
         let origin = match &p.identity {
             Some(Identity::Tag { origin, .. }) => origin.clone(),
             _ => topo.nodes[p.node].cluster_id.clone(),
         };
-        let reach = cache.entry((p.node, origin.clone())).or_insert_with(|| {
-            let (r, cut) = reachable(topo, p.node, &origin);
-            approximate |= cut;
-            r
-        });
+        let reach = cache
+            .entry((p.node, origin.clone(), flagged))
+            .or_insert_with(|| {
+                let (r, cut) = reachable(topo, p.node, &origin, flagged);
+                approximate |= cut;
+                r
+            });
         for (&target, &dist) in reach.iter() {
             inv.checked += 1;
             if !traces[target].contains(&i) {

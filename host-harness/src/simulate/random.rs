@@ -86,7 +86,9 @@ pub fn topology(seed: u64) -> TopologyFile {
     let mut rng = Rng::new(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0xA11CE);
     let n = rng.range(2, 8) as usize;
     let ids: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
-    let secret = rng.chance(40).then(|| format!("secret-{seed}"));
+    let secret = rng
+        .chance(40)
+        .then(|| format!("random-topology-secret-{seed}"));
     let carrier_key = rng.chance(20);
     let window: u64 = 10_000;
 

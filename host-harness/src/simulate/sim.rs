@@ -84,6 +84,8 @@ pub enum DropReason {
     Duplicate,
     /// A local write to a mirror topic, with `mode=drop`.
     LocalWrite,
+    /// It arrived more than `max_age` after its origin timestamp.
+    Stale,
     /// Dropped by a module whose reason the simulator cannot tell.
     Other(String),
 }
@@ -94,6 +96,7 @@ impl std::fmt::Display for DropReason {
             DropReason::Loop => f.write_str("dropped as a loop"),
             DropReason::Duplicate => f.write_str("dropped as a duplicate"),
             DropReason::LocalWrite => f.write_str("dropped as a local write to a mirror topic"),
+            DropReason::Stale => f.write_str("dropped as older than max_age"),
             DropReason::Other(m) => write!(f, "dropped by {m}"),
         }
     }
@@ -203,6 +206,8 @@ struct InFlight {
     start: usize,
     end: usize,
     records: Vec<Record>,
+    /// Each record's offset on the source topic (the records may be shuffled).
+    offsets: Vec<usize>,
     base_timestamp: i64,
 }
 
@@ -743,6 +748,7 @@ impl<'t> Simulation<'t> {
                         r
                     })
                     .collect();
+                let mut offsets: Vec<usize> = (start..end).collect();
                 let mut delay = l.latency_ms;
                 if l.jitter_ms > 0 {
                     delay += self.rng.range(0, l.jitter_ms);
@@ -750,7 +756,10 @@ impl<'t> Simulation<'t> {
                 let arrival = match reorder {
                     Some(j) => {
                         if l.kind == LinkKind::Bridge {
-                            self.rng.shuffle(&mut records);
+                            let mut order: Vec<(Record, usize)> =
+                                records.into_iter().zip(offsets).collect();
+                            self.rng.shuffle(&mut order);
+                            (records, offsets) = order.into_iter().unzip();
                         }
                         self.now + delay + self.rng.range(0, j)
                     }
@@ -775,6 +784,7 @@ impl<'t> Simulation<'t> {
                             start,
                             end,
                             records,
+                            offsets,
                             base_timestamp: now_abs,
                         },
                     },
@@ -806,14 +816,32 @@ impl<'t> Simulation<'t> {
             return Ok(());
         }
         let n = (batch.end - batch.start) as u64;
-        let source_offsets: Vec<usize> = (batch.start..batch.end).collect();
-        let results = self.write(
+        let mut results = self.write(
             l.dst,
-            batch.records,
+            batch.records.clone(),
             batch.base_timestamp,
             Via::Link(link),
-            Some(&source_offsets),
+            Some(&batch.offsets),
         );
+        // A refusal refuses the whole write: a bridge sends the records again one by one, so
+        // that only the record the target refuses is left behind.
+        let refused = results.iter().any(|r| matches!(r, WriteResult::Refused(_)));
+        if l.kind == LinkKind::Bridge && refused && n > 1 {
+            results = batch
+                .records
+                .into_iter()
+                .zip(&batch.offsets)
+                .flat_map(|(r, &offset)| {
+                    self.write(
+                        l.dst,
+                        vec![r],
+                        batch.base_timestamp,
+                        Via::Link(link),
+                        Some(&[offset]),
+                    )
+                })
+                .collect();
+        }
         self.nodes[l.src].stats.forwarded += n;
         self.nodes[l.dst].stats.received += n;
         {
@@ -830,7 +858,7 @@ impl<'t> Simulation<'t> {
                 }
             }
         }
-        self.check_mirror_write(link, batch.start, &results);
+        self.check_mirror_write(link, &batch.offsets, &results);
         let s = &mut self.links[link];
         match l.kind {
             LinkKind::NativeMirror => s.pos = batch.end,
@@ -854,7 +882,7 @@ impl<'t> Simulation<'t> {
     }
 
     /// Mirror writes must be accepted; a native mirror's target must store each record once.
-    fn check_mirror_write(&mut self, link: usize, start: usize, results: &[WriteResult]) {
+    fn check_mirror_write(&mut self, link: usize, offsets: &[usize], results: &[WriteResult]) {
         let l = &self.topology.links[link];
         let dst = &self.topology.nodes[l.dst];
         let from = &self.topology.clusters[l.from].id;
@@ -862,11 +890,11 @@ impl<'t> Simulation<'t> {
             || dst.guard.as_ref().is_some_and(|g| g.is_upstream(from));
         let src_log = &self.nodes[l.src].log;
         let describe = |i: usize| {
-            let st = &src_log[start + i];
+            let st = &src_log[offsets[i]];
             format!(
                 "{} offset {} ({} {})",
                 self.topology.nodes[l.src].label(),
-                start + i,
+                offsets[i],
                 st.identity,
                 st.trace
                     .map(|t| show(&self.produced[t].payload))
@@ -876,6 +904,10 @@ impl<'t> Simulation<'t> {
         let c = &mut self.checks;
         if upstream {
             for (i, r) in results.iter().enumerate() {
+                // A record a guard flagged as a local write is mirror traffic to no guard.
+                if dst.guard.is_some() && src_log[offsets[i]].violation {
+                    continue;
+                }
                 c.mirror_writes += 1;
                 let bad = matches!(
                     r,
@@ -948,13 +980,22 @@ impl<'t> Simulation<'t> {
                     let id = self.rng.next_u64().to_le_bytes();
                     let secret = prod.forge_secret.as_deref().map(str::as_bytes);
                     match carrier {
-                        Carrier::Value => (key, forge::tag(claim, now_abs, id, secret, &payload)),
+                        Carrier::Value => {
+                            let bound = forge::Bound {
+                                in_key: false,
+                                other: key.as_deref(),
+                            };
+                            let value = forge::tag(claim, now_abs, id, secret, &bound, &payload);
+                            (key, value)
+                        }
                         Carrier::Key => {
                             let k = key.unwrap_or_default();
-                            (
-                                Some(forge::tag(claim, now_abs, id, secret, &k)),
-                                payload.clone(),
-                            )
+                            let bound = forge::Bound {
+                                in_key: true,
+                                other: Some(&payload),
+                            };
+                            let key = forge::tag(claim, now_abs, id, secret, &bound, &k);
+                            (Some(key), payload.clone())
                         }
                     }
                 }
@@ -1053,6 +1094,7 @@ impl<'t> Simulation<'t> {
                         DropReason::Loop => st.dropped_loop += 1,
                         DropReason::Duplicate => st.dropped_duplicate += 1,
                         DropReason::LocalWrite => st.dropped_local_write += 1,
+                        DropReason::Stale => st.dropped_other += 1,
                         DropReason::Other(_) => st.dropped_other += 1,
                     }
                     WriteResult::Dropped(reason)
@@ -1156,6 +1198,7 @@ impl<'t> Simulation<'t> {
             Some(Dropped::Loop) => DropReason::Loop,
             Some(Dropped::LocalWrite) => DropReason::LocalWrite,
             Some(Dropped::Duplicate) => DropReason::Duplicate,
+            Some(Dropped::Stale) => DropReason::Stale,
             None => DropReason::Other(self.topology.nodes[node].steps[k].uses.clone()),
         }
     }

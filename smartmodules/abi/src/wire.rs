@@ -117,7 +117,6 @@ impl<'a> Reader<'a> {
         Ok(((acc >> 1) as i64) ^ -((acc & 1) as i64))
     }
 
-
     /// A `String`: `i16` length, then UTF-8 bytes; a length of zero or less is the empty string.
     pub fn string(&mut self, what: &'static str) -> Result<&'a str, DecodeError> {
         let len = self.i16(what)?;

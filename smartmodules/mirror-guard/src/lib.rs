@@ -2,10 +2,10 @@
 //!
 //! Params: `cluster` (required), `mirror_of` (required: comma-separated upstream cluster
 //! ids), `topic` (optional, for messages), `mode` = `reject` (default) | `drop` | `audit`,
-//! `secret` (optional), `carrier` = `value` (default) | `key`.
+//! `secret` (optional, at least 16 bytes), `scope`, `carrier` = `value` (default) | `key`.
 //!
 //! - Mirror traffic: a tag (verified, with `secret`) whose origin or previous hop is in
-//!   `mirror_of`. It passes.
+//!   `mirror_of`, and that no guard flagged as a local write. It passes.
 //! - Anything else is a local write to a mirror topic. `reject` refuses it with
 //!   `cannot produce to mirror topic 'orders' on cluster 'home': it is mirrored from
 //!   'edge-1'; produce there instead`; `drop` filters it out; `audit` lets it through with
@@ -14,8 +14,9 @@
 //!   mode; without, a malformed tag is payload, so the record is a local write.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-use policy::params::{CARRIER, CLUSTER, MIRROR_OF, MODE, SECRET, TOPIC};
-use policy::{secret_from_params, Carrier, Guard, Kind, Known, ParamError, Params, Policy};
+use policy::params::{CARRIER, CLUSTER, MIRROR_OF, MODE, SCOPE, SECRET, TOPIC};
+use policy::{carrier_from_params, secret_from_params, Carried, Carrier, Guard, Kind, Known};
+use policy::{ParamError, Params, Policy};
 use policy::{RecordView, Summary, Tag, TagBuf, Verdict, Verify};
 
 pub struct MirrorGuard {
@@ -31,12 +32,12 @@ impl Policy for MirrorGuard {
     const KIND: Kind = Kind::Filter;
     const PARAMS: Known = Known {
         required: &[&CLUSTER, &MIRROR_OF],
-        optional: &[&TOPIC, &MODE, &SECRET, &CARRIER],
+        optional: &[&TOPIC, &MODE, &SECRET, &SCOPE, &CARRIER],
     };
 
     fn from_params(p: &Params<'_>) -> Result<Self, ParamError> {
         let cluster = p.cluster()?;
-        let carrier = Carrier::from_params(p)?;
+        let carrier = carrier_from_params(p)?;
         let secret = secret_from_params(p)?;
         Ok(MirrorGuard {
             carrier,
@@ -51,7 +52,7 @@ impl Policy for MirrorGuard {
     }
 
     fn decide<'a>(&mut self, rec: &RecordView<'a>, scratch: &mut TagBuf) -> Verdict<'a> {
-        let found = self.verify.check(rec, self.carrier.read(rec))?;
+        let found = self.verify.check(rec, Carried::of(self.carrier, rec))?;
         let mark = self.guard.check(&found)?;
         Ok(self.marks.mark(rec, &found, mark, scratch))
     }

@@ -3,20 +3,22 @@
 //! write, mirror writes included: verify -> loop check -> dedup -> mirror guard -> tag.
 //!
 //! Params: the union of the other modules': `cluster` (required), `carrier`, `secret`,
-//! `max_hops`, `on_loop`, `mirror_of` (the guard runs only when it is set), `topic`, `mode`;
-//! `dedup` (a window of recently stored records: one whose origin and record id is in it is
-//! dropped, so a record that arrives over two routes is stored once); `count` and `age`,
-//! which the hook always passes, are accepted and ignored. The window is refilled at start-up
-//! from the records the hook's look-back replays (`bounds.count` of them).
+//! `scope`, `max_hops`, `max_age`, `on_loop`, `mirror_of` (the guard runs only when it is
+//! set), `topic`, `mode`; `dedup` (a window of recently stored records: one whose origin and
+//! record id is in it is dropped, so a record that arrives over two routes is stored once).
+//! The hook always passes `count`, and `age` when `bounds.age` is set: without `dedup` the
+//! window holds `count` records (the ones the hook replays into it at start-up, so that a
+//! restart forgets nothing), and without `max_age`, `age` bounds how late a record may come.
 //!
 //! It decides exactly as the chain `loop-guard | mirror-guard | origin-tag` with the same
-//! params would.
+//! params would, and de-duplicates besides.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-use policy::params::{AGE, CARRIER, CLUSTER, COUNT, DEDUP, MAX_HOPS, MIRROR_OF, MODE, ON_LOOP};
-use policy::params::{SECRET, TOPIC};
-use policy::{secret_from_params, Carrier, Dedup, Guard, Kind, Known, LoopCheck, ParamError};
-use policy::{Params, Policy, RecordView, Summary, Tag, TagBuf, Verdict, Verify};
+use policy::params::{AGE, CARRIER, CLUSTER, COUNT, DEDUP, MAX_AGE, MAX_HOPS, MIRROR_OF};
+use policy::params::{MODE, ON_LOOP, SCOPE, SECRET, TOPIC};
+use policy::{carrier_from_params, secret_from_params, Carried, Carrier, Dedup, Guard, Kind};
+use policy::{Known, LoopCheck, ParamError, Params, Policy, RecordView, Summary, Tag, TagBuf};
+use policy::{Verdict, Verify};
 
 pub struct MirrorPolicy {
     carrier: Carrier,
@@ -33,19 +35,20 @@ impl Policy for MirrorPolicy {
     const PARAMS: Known = Known {
         required: &[&CLUSTER],
         optional: &[
-            &CARRIER, &SECRET, &MAX_HOPS, &ON_LOOP, &MIRROR_OF, &TOPIC, &MODE, &DEDUP, &COUNT, &AGE,
+            &CARRIER, &SECRET, &SCOPE, &MAX_HOPS, &MAX_AGE, &ON_LOOP, &MIRROR_OF, &TOPIC, &MODE,
+            &DEDUP, &COUNT, &AGE,
         ],
     };
 
     fn from_params(p: &Params<'_>) -> Result<Self, ParamError> {
         let cluster = p.cluster()?;
-        let carrier = Carrier::from_params(p)?;
+        let carrier = carrier_from_params(p)?;
         let secret = secret_from_params(p)?;
         Ok(MirrorPolicy {
             carrier,
             verify: Verify::new(Self::NAME, secret.clone()),
             loop_check: LoopCheck::from_params(p, &cluster)?,
-            dedup: Dedup::from_params(p, &cluster)?,
+            dedup: Dedup::from_params(p, &cluster, secret.as_ref())?,
             guard: Guard::from_params(p, &cluster)?,
             tag: Tag::new(Self::NAME, &cluster, carrier, secret),
         })
@@ -56,12 +59,12 @@ impl Policy for MirrorPolicy {
     }
 
     fn decide<'a>(&mut self, rec: &RecordView<'a>, scratch: &mut TagBuf) -> Verdict<'a> {
-        let found = self.verify.check(rec, self.carrier.read(rec))?;
+        let found = self.verify.check(rec, Carried::of(self.carrier, rec))?;
         self.loop_check.check(rec, &found)?;
-        self.dedup.check(&found)?;
+        let seen = self.dedup.check(rec, &found)?;
         let mark = self.guard.check(&found)?;
         let keep = self.tag.write(rec, &found, mark, scratch)?;
-        self.dedup.keep(&found, &keep);
+        self.dedup.keep(rec, seen, &keep);
         Ok(keep)
     }
 
@@ -69,9 +72,13 @@ impl Policy for MirrorPolicy {
         self.dedup.end_batch(written);
     }
 
-    /// The topic's last stored records, replayed at start-up, refill the `dedup` window.
+    /// The topic's last stored records, replayed at start-up, refill the `dedup` window; a
+    /// stored tag that does not verify is not remembered.
     fn look_back(&mut self, rec: &RecordView<'_>) {
-        self.dedup.remember(&self.carrier.read(rec));
+        let found = Carried::of(self.carrier, rec);
+        if self.verify.verdict(&found).is_ok() {
+            self.dedup.remember(rec, &found);
+        }
     }
 
     fn summary(&self) -> Summary<'_> {

@@ -8,7 +8,8 @@
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 use policy::params::CARRIER;
-use policy::{Carrier, Kind, Known, ParamError, Params, Policy, RecordView, Strip, Summary};
+use policy::Summary;
+use policy::{Carried, Carrier, Kind, Known, ParamError, Params, Policy, RecordView, Strip};
 use policy::{TagBuf, Verdict};
 
 pub struct OriginStrip {
@@ -34,7 +35,7 @@ impl Policy for OriginStrip {
     }
 
     fn decide<'a>(&mut self, rec: &RecordView<'a>, _: &mut TagBuf) -> Verdict<'a> {
-        Ok(self.strip.apply(&self.strip.carrier().read(rec)))
+        Ok(self.strip.apply(&Carried::of(self.strip.carrier(), rec)))
     }
 
     fn summary(&self) -> Summary<'_> {

@@ -1,16 +1,19 @@
 //! origin-tag (map): tags each record with its origin, so that loops and duplicates can be
 //! told downstream.
 //!
-//! Params: `cluster` (required), `carrier` = `value` (default) | `key`, `secret` (optional).
+//! Params: `cluster` (required), `carrier` = `value` (default) | `key`, `secret` (optional, at
+//! least 16 bytes), `scope` (with `secret`: the data set, the same on every cluster).
 //!
 //! - Untagged record: a new tag (origin = `cluster`, hops 0, record id, origin timestamp).
 //! - Tagged record: `cluster` appended to its path, unless the path already ends in it.
-//! - With `secret`: a tag that does not verify is refused; the new or updated tag is sealed.
+//! - With `secret`: a tag that does not verify is refused; a new tag's record id is keyed, and
+//!   the tag is sealed for this record, this carrier and this scope.
 //! - Without `secret`: a malformed tag is refused rather than wrapped in a second one.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-use policy::params::{CARRIER, CLUSTER, SECRET};
-use policy::{secret_from_params, Carrier, Kind, Known, Mark, ParamError, Params, Policy};
+use policy::params::{CARRIER, CLUSTER, SCOPE, SECRET};
+use policy::{carrier_from_params, secret_from_params, Carried, Carrier, Kind, Known, Mark};
+use policy::{ParamError, Params, Policy};
 use policy::{RecordView, Summary, Tag, TagBuf, Verdict, Verify};
 
 pub struct OriginTag {
@@ -24,12 +27,12 @@ impl Policy for OriginTag {
     const KIND: Kind = Kind::Map;
     const PARAMS: Known = Known {
         required: &[&CLUSTER],
-        optional: &[&CARRIER, &SECRET],
+        optional: &[&CARRIER, &SECRET, &SCOPE],
     };
 
     fn from_params(p: &Params<'_>) -> Result<Self, ParamError> {
         let cluster = p.cluster()?;
-        let carrier = Carrier::from_params(p)?;
+        let carrier = carrier_from_params(p)?;
         let secret = secret_from_params(p)?;
         Ok(OriginTag {
             carrier,
@@ -43,7 +46,7 @@ impl Policy for OriginTag {
     }
 
     fn decide<'a>(&mut self, rec: &RecordView<'a>, scratch: &mut TagBuf) -> Verdict<'a> {
-        let found = self.verify.check(rec, self.carrier.read(rec))?;
+        let found = self.verify.check(rec, Carried::of(self.carrier, rec))?;
         self.tag.write(rec, &found, Mark::Clean, scratch)
     }
 

@@ -1,10 +1,12 @@
 //! Prints the test vectors of docs/FORMAT.md from this crate's own encoder.
 //!
-//! `cargo run -p origin --example vectors` prints the `vectors` and
-//! `record-ids` blocks. The vectors in the doc are frozen: this program is how
-//! they were made, and the crate's `vectors` test checks the doc against the code.
+//! `cargo run -p origin --example vectors` prints the `vectors`, `record-ids` and
+//! `keyed-record-ids` blocks. The vectors in the doc are frozen: this program is how they
+//! were made, and the crate's `vectors` test checks the doc against the code.
 
-use origin::{decode, record_id, wrap, Decoded, Envelope, EnvelopeError};
+use origin::{
+    decode, record_id, wrap, Binding, Carrier, Decoded, Envelope, EnvelopeError, SealKey,
+};
 
 const SECRET: &[u8] = b"origin-test-secret-0001";
 const TS: i64 = 1_700_000_000_000; // 2023-11-14T22:13:20Z
@@ -16,8 +18,15 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// How a sealed vector is checked: the scope, where the tag travels and the other half.
+struct Check<'a> {
+    scope: &'a str,
+    carrier: Carrier,
+    other: Option<&'a [u8]>,
+}
+
 /// A vector line for a carrier that decodes to a tag.
-fn tagged_line(name: &str, bytes: &[u8], secret: Option<&[u8]>) -> String {
+fn tagged_line(name: &str, bytes: &[u8], check: Option<Check<'_>>) -> String {
     let Ok(Decoded::Tagged { envelope, payload }) = decode(bytes) else {
         panic!("{name}: not a tag");
     };
@@ -31,12 +40,23 @@ fn tagged_line(name: &str, bytes: &[u8], secret: Option<&[u8]>) -> String {
         hex(&envelope.id()),
         hex(payload),
     );
-    if let Some(secret) = secret {
-        let verdict = match envelope.verify(secret, payload) {
+    if let Some(c) = check {
+        let key = SealKey::new(SECRET, c.scope).unwrap();
+        let bind = Binding {
+            carrier: c.carrier,
+            other: c.other,
+        };
+        let verdict = match key.verify(&envelope, &bind, payload) {
             Ok(()) => "ok".to_string(),
             Err(e) => format!("{e:?}"),
         };
-        line.push_str(&format!(" secret={} verify={verdict}", hex(secret)));
+        line.push_str(&format!(
+            " secret={} scope={} carrier={} other={} verify={verdict}",
+            hex(SECRET),
+            hex(c.scope.as_bytes()),
+            c.carrier.as_str(),
+            c.other.map_or("-".to_string(), hex),
+        ));
     }
     line
 }
@@ -87,13 +107,82 @@ fn main() {
         None,
     ));
 
+    // Sealed for scope `orders`, in the value of a record whose key is `k1`.
+    let key = SealKey::new(SECRET, "orders").unwrap();
+    let bound = |other| Check {
+        scope: "orders",
+        carrier: Carrier::Value,
+        other,
+    };
     let mut sealed = minimal.with_hop("eu-west").unwrap();
-    sealed.seal(SECRET, value);
+    sealed.seal(
+        &key,
+        &Binding::of(Carrier::Value, Some(b"k1"), value),
+        value,
+    );
     let sealed_bytes = wrap(&sealed, value);
-    lines.push(tagged_line("mac-sealed", &sealed_bytes, Some(SECRET)));
-
+    lines.push(tagged_line(
+        "mac-sealed",
+        &sealed_bytes,
+        Some(bound(Some(b"k1"))),
+    ));
     let tampered = wrap(&sealed, br#"{"temp":99}"#);
-    lines.push(tagged_line("mac-tampered-payload", &tampered, Some(SECRET)));
+    lines.push(tagged_line(
+        "mac-tampered-payload",
+        &tampered,
+        Some(bound(Some(b"k1"))),
+    ));
+    lines.push(tagged_line(
+        "mac-other-key",
+        &sealed_bytes,
+        Some(bound(Some(b"k2"))),
+    ));
+    lines.push(tagged_line(
+        "mac-key-removed",
+        &sealed_bytes,
+        Some(bound(None)),
+    ));
+    lines.push(tagged_line(
+        "mac-other-scope",
+        &sealed_bytes,
+        Some(Check {
+            scope: "payments",
+            ..bound(Some(b"k1"))
+        }),
+    ));
+    lines.push(tagged_line(
+        "mac-other-carrier",
+        &sealed_bytes,
+        Some(Check {
+            carrier: Carrier::Key,
+            ..bound(Some(b"k1"))
+        }),
+    ));
+    // Sealed in the key `k1` (the carrier), bound to the value.
+    let pay = b"pay 10 to alice";
+    let mut in_key = minimal.clone();
+    in_key.seal(&key, &Binding::of(Carrier::Key, Some(b"k1"), pay), b"k1");
+    let in_key_bytes = wrap(&in_key, b"k1");
+    let key_check = |other| Check {
+        scope: "orders",
+        carrier: Carrier::Key,
+        other,
+    };
+    lines.push(tagged_line(
+        "mac-key-carrier",
+        &in_key_bytes,
+        Some(key_check(Some(pay))),
+    ));
+    lines.push(tagged_line(
+        "mac-key-carrier-other-value",
+        &in_key_bytes,
+        Some(key_check(Some(b"pay 10000 to mallory"))),
+    ));
+    lines.push(tagged_line(
+        "mac-missing",
+        &minimal_bytes,
+        Some(bound(None)),
+    ));
 
     let long_id = "a.b_c-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV";
     assert_eq!(long_id.len(), 64);
@@ -145,17 +234,24 @@ fn main() {
         &minimal_bytes[..minimal.encoded_len() - 3],
         EnvelopeError::Truncated,
     ));
-    let mut v2 = minimal_bytes.clone();
-    v2[2] = 0x02;
+    let mut v3 = minimal_bytes.clone();
+    v3[2] = 0x03;
     lines.push(error_line(
         "unknown-version",
-        &v2,
-        EnvelopeError::UnknownVersion(2),
+        &v3,
+        EnvelopeError::UnknownVersion(3),
+    ));
+    let mut v1 = minimal_bytes.clone();
+    v1[2] = 0x01;
+    lines.push(error_line(
+        "version-1",
+        &v1,
+        EnvelopeError::UnknownVersion(1),
     ));
 
     // Hand-made bodies: magic, version, flags, hops, path, ts, id, mac option.
     let body = |flags: u8, hops: u8, path: &[&[u8]], tail: &[u8]| {
-        let mut v = vec![0xFF, 0x6F, 0x01, flags, hops, path.len() as u8];
+        let mut v = vec![0xFF, 0x6F, 0x02, flags, hops, path.len() as u8];
         for c in path {
             v.push(c.len() as u8);
             v.extend_from_slice(c);
@@ -236,6 +332,31 @@ fn main() {
             key.map_or("-".to_string(), hex),
             hex(value),
             hex(&record_id(origin, ts, offset, key, value)),
+        );
+    }
+    println!("```");
+
+    println!();
+    println!("```keyed-record-ids");
+    for (scope, (origin, ts, offset, key, value)) in [
+        ("", cases[0]),
+        ("orders", cases[0]),
+        ("orders", cases[1]),
+        ("orders", cases[2]),
+        ("orders", cases[4]),
+    ] {
+        let sealer = SealKey::new(SECRET, scope).unwrap();
+        println!(
+            "{} | {} | {origin} | {ts} | {offset} | {} | {} | {}",
+            hex(SECRET),
+            if scope.is_empty() {
+                "-".to_string()
+            } else {
+                hex(scope.as_bytes())
+            },
+            key.map_or("-".to_string(), hex),
+            hex(value),
+            hex(&sealer.record_id(origin, ts, offset, key, value)),
         );
     }
     println!("```");

@@ -681,7 +681,7 @@ mod tests {
         assert_eq!(env.mac(), None);
         let bytes = wrap(&env, b"payload");
         assert_eq!(bytes.len(), env.encoded_len() + 7);
-        assert_eq!(&bytes[..3], &[0xFF, 0x6F, 0x01]);
+        assert_eq!(&bytes[..3], &[0xFF, 0x6F, 0x02]);
         let (decoded, payload) = tagged(&bytes);
         assert_eq!(decoded, env);
         assert_eq!(payload, b"payload");
@@ -776,7 +776,7 @@ mod tests {
 
     /// Magic, version, then the raw body bytes given.
     fn raw(body: &[u8]) -> Vec<u8> {
-        let mut v = vec![0xFF, 0x6F, 0x01];
+        let mut v = vec![0xFF, 0x6F, 0x02];
         v.extend_from_slice(body);
         v
     }
@@ -823,9 +823,13 @@ mod tests {
     #[test]
     fn unknown_version() {
         assert_eq!(
-            decode(&[0xFF, 0x6F, 0x02]),
-            Err(EnvelopeError::UnknownVersion(2))
+            decode(&[0xFF, 0x6F, 0x03]),
+            Err(EnvelopeError::UnknownVersion(3))
         );
+        // Version 1 was never released: refused like any other version.
+        let mut v1 = wrap(&sample(), b"");
+        v1[2] = 0x01;
+        assert_eq!(decode(&v1), Err(EnvelopeError::UnknownVersion(1)));
         assert_eq!(
             decode(&[0xFF, 0x6F, 0x00, 1, 2, 3]),
             Err(EnvelopeError::UnknownVersion(0))
@@ -849,8 +853,7 @@ mod tests {
         );
         // Building or extending past the limit.
         let mut env = sample();
-        for i in 1..MAX_PATH {
-            let _ = i;
+        for _ in 1..MAX_PATH {
             env = env.with_hop("x").unwrap();
         }
         assert_eq!(env.path().len(), MAX_PATH);

@@ -34,7 +34,7 @@ impl EnvelopeError {
     pub fn as_str(&self) -> &'static str {
         match self {
             EnvelopeError::Truncated => "origin tag truncated",
-            EnvelopeError::UnknownVersion(_) => "unknown origin tag version",
+            EnvelopeError::UnknownVersion(_) => "unsupported origin tag version",
             EnvelopeError::PathTooLong => "origin path longer than 16 clusters",
             EnvelopeError::EmptyPath => "origin path is empty",
             EnvelopeError::HopsMismatch => "origin hop count does not match its path",
@@ -49,7 +49,12 @@ impl EnvelopeError {
 impl fmt::Display for EnvelopeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EnvelopeError::UnknownVersion(v) => write!(f, "{} {v}", self.as_str()),
+            EnvelopeError::UnknownVersion(v) => write!(
+                f,
+                "{} {v} (this build reads version {})",
+                self.as_str(),
+                crate::VERSION
+            ),
             _ => f.write_str(self.as_str()),
         }
     }
@@ -73,8 +78,8 @@ mod tests {
     fn display_uses_short_text() {
         assert_eq!(EnvelopeError::Truncated.to_string(), "origin tag truncated");
         assert_eq!(
-            EnvelopeError::UnknownVersion(7).to_string(),
-            "unknown origin tag version 7"
+            EnvelopeError::UnknownVersion(1).to_string(),
+            "unsupported origin tag version 1 (this build reads version 2)"
         );
         assert_eq!(
             EnvelopeError::BadMac.to_string(),

@@ -44,30 +44,35 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod carrier;
 mod cluster;
 mod envelope;
 mod error;
-#[cfg(feature = "mac")]
-mod mac;
 mod record_id;
 #[cfg(feature = "mac")]
+mod seal;
+#[cfg(feature = "mac")]
 mod sha256;
+mod siphash;
 mod tag_buf;
 
+pub use carrier::Carrier;
 pub use cluster::{validate_cluster_id, ClusterIdError};
 pub use envelope::{decode, wrap, Decoded, Envelope};
 pub use error::EnvelopeError;
-#[cfg(feature = "mac")]
-pub use mac::MacKey;
 pub use record_id::{hash64, record_id};
+#[cfg(feature = "mac")]
+pub use seal::{Binding, SealKey, SecretError, SECRET_MIN_LEN};
+pub use siphash::SipHasher;
 pub use tag_buf::TagBuf;
 
 /// First two bytes of every tagged carrier. `0xFF` never occurs in UTF-8, so
 /// no UTF-8 text (and no JSON document) starts with it.
 pub const MAGIC: [u8; 2] = [0xFF, 0x6F];
 
-/// Format version byte that follows [`MAGIC`]. This crate reads and writes only this version.
-pub const VERSION: u8 = 0x01;
+/// Format version byte that follows [`MAGIC`]. This crate reads and writes only this version;
+/// version 1, never released, is refused like any other.
+pub const VERSION: u8 = 0x02;
 
 /// Most cluster ids a path may hold (the origin plus 15 hops).
 pub const MAX_PATH: usize = 16;

@@ -20,7 +20,7 @@ struct Hasher {
 
 /// Up to 7 bytes as a little-endian word, read 4, 2 and 1 bytes at a time.
 #[inline]
-fn partial(bytes: &[u8]) -> u64 {
+pub(crate) fn partial(bytes: &[u8]) -> u64 {
     let mut v = 0u64;
     let mut at = 0;
     if let Some(b) = bytes.get(..4) {
@@ -104,7 +104,8 @@ fn fmix64(mut k: u64) -> u64 {
     k
 }
 
-/// Derives the record id the origin cluster stores in a new tag.
+/// Derives the record id the origin cluster stores in a new tag when no secret is set (with
+/// one, [`SealKey::record_id`](crate::SealKey::record_id) keys it).
 ///
 /// `offset` is the record's position as the origin's SmartModule sees it (its
 /// offset within the produce batch). The id hashes
@@ -131,6 +132,41 @@ pub fn record_id(
     key: Option<&[u8]>,
     value: &[u8],
 ) -> [u8; 8] {
+    let mut h = Hasher::new();
+    feed(&mut h, origin, timestamp, offset, key, value);
+    h.finish().to_le_bytes()
+}
+
+/// A hash a record's fields are fed to.
+pub(crate) trait Absorb {
+    fn absorb(&mut self, bytes: &[u8]);
+}
+
+impl Absorb for Hasher {
+    #[inline]
+    fn absorb(&mut self, bytes: &[u8]) {
+        self.write(bytes);
+    }
+}
+
+impl Absorb for crate::SipHasher {
+    #[inline]
+    fn absorb(&mut self, bytes: &[u8]) {
+        self.write(bytes);
+    }
+}
+
+/// Feeds `S` of FORMAT.md §6: origin, 0xFF, timestamp, offset, key presence and length, key,
+/// value.
+#[inline]
+pub(crate) fn feed(
+    h: &mut impl Absorb,
+    origin: &str,
+    timestamp: i64,
+    offset: i64,
+    key: Option<&[u8]>,
+    value: &[u8],
+) {
     // The fixed-size fields in one piece: 0xFF, timestamp, offset, key present, key length.
     // Spelled out byte by byte: stores, where slice copies would be calls in wasm.
     let t = timestamp.to_le_bytes();
@@ -162,12 +198,10 @@ pub fn record_id(
         l[2],
         l[3],
     ];
-    let mut h = Hasher::new();
-    h.write(origin.as_bytes());
-    h.write(&fixed);
-    h.write(key.unwrap_or(&[]));
-    h.write(value);
-    h.finish().to_le_bytes()
+    h.absorb(origin.as_bytes());
+    h.absorb(&fixed);
+    h.absorb(key.unwrap_or(&[]));
+    h.absorb(value);
 }
 
 #[cfg(test)]

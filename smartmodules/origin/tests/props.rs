@@ -184,11 +184,32 @@ proptest! {
 #[cfg(feature = "mac")]
 mod mac {
     use super::*;
+    use origin::{Binding, Carrier, SealKey};
 
-    fn verify(bytes: &[u8], secret: &[u8]) -> Result<(), EnvelopeError> {
+    fn key(secret: &[u8], scope: &str) -> SealKey {
+        SealKey::new(secret, scope).unwrap()
+    }
+
+    fn verify(k: &SealKey, bind: &Binding<'_>, bytes: &[u8]) -> Result<(), EnvelopeError> {
         match decode(bytes)? {
-            Decoded::Tagged { envelope, payload } => envelope.verify(secret, payload),
+            Decoded::Tagged { envelope, payload } => k.verify(&envelope, bind, payload),
             Decoded::Untagged => Err(EnvelopeError::MissingMac),
+        }
+    }
+
+    /// What the MAC binds besides the tag and payload: a carrier and the other half.
+    fn binding() -> impl Strategy<Value = (bool, Option<Vec<u8>>)> {
+        (any::<bool>(), proptest::option::of(vec(any::<u8>(), 0..40)))
+    }
+
+    fn bind((in_key, other): &(bool, Option<Vec<u8>>)) -> Binding<'_> {
+        Binding {
+            carrier: if *in_key {
+                Carrier::Key
+            } else {
+                Carrier::Value
+            },
+            other: other.as_deref(),
         }
     }
 
@@ -196,39 +217,59 @@ mod mac {
         #![proptest_config(ProptestConfig::with_cases(500))]
 
         #[test]
-        fn seal_then_verify(parts in parts(), payload in payload(), secret in vec(any::<u8>(), 0..80)) {
+        fn seal_then_verify(
+            parts in parts(),
+            payload in payload(),
+            secret in vec(any::<u8>(), 16..80),
+            scope in ".{0,20}",
+            b in binding(),
+        ) {
+            let k = key(&secret, &scope);
             let mut env = parts.envelope();
-            env.seal(&secret, &payload);
+            env.seal(&k, &bind(&b), &payload);
             prop_assert!(env.mac().is_some());
-            prop_assert_eq!(env.verify(&secret, &payload), Ok(()));
+            prop_assert_eq!(k.verify(&env, &bind(&b), &payload), Ok(()));
             let bytes = wrap(&env, &payload);
-            prop_assert_eq!(verify(&bytes, &secret), Ok(()));
+            prop_assert_eq!(verify(&k, &bind(&b), &bytes), Ok(()));
         }
 
         #[test]
         fn any_flipped_bit_fails(
             parts in parts(),
             payload in payload(),
-            secret in vec(any::<u8>(), 1..40),
+            secret in vec(any::<u8>(), 16..40),
+            b in binding(),
             bit in any::<prop::sample::Index>(),
         ) {
+            let k = key(&secret, "");
             let mut env = parts.envelope();
-            env.seal(&secret, &payload);
+            env.seal(&k, &bind(&b), &payload);
             let mut bytes = wrap(&env, &payload);
             let i = bit.index(bytes.len() * 8);
             bytes[i / 8] ^= 1 << (i % 8);
-            prop_assert!(verify(&bytes, &secret).is_err());
+            prop_assert!(verify(&k, &bind(&b), &bytes).is_err());
         }
 
         #[test]
-        fn other_secret_fails(parts in parts(), payload in payload(), a in vec(any::<u8>(), 1..40), b in vec(any::<u8>(), 1..40)) {
-            // HMAC pads keys with zero bytes, so keys that differ only in trailing
-            // zeros are the same key.
-            let trim = |k: &[u8]| k.iter().rposition(|&x| x != 0).map_or(0, |i| i + 1);
-            prop_assume!(a[..trim(&a)] != b[..trim(&b)]);
+        fn another_secret_scope_carrier_or_other_half_fails(
+            parts in parts(),
+            payload in payload(),
+            a in vec(any::<u8>(), 16..40),
+            b in vec(any::<u8>(), 16..40),
+            scopes in (".{0,8}", ".{0,8}"),
+            binds in (binding(), binding()),
+        ) {
             let mut env = parts.envelope();
-            env.seal(&a, &payload);
-            prop_assert_eq!(env.verify(&b, &payload), Err(EnvelopeError::BadMac));
+            env.seal(&key(&a, &scopes.0), &bind(&binds.0), &payload);
+            // HMAC pads keys with zero bytes, so keys that differ only in trailing zeros
+            // are the same key.
+            let trim = |k: &[u8]| k.iter().rposition(|&x| x != 0).map_or(0, |i| i + 1);
+            let same = a[..trim(&a)] == b[..trim(&b)] && scopes.0 == scopes.1 && binds.0 == binds.1;
+            prop_assume!(!same);
+            prop_assert_eq!(
+                key(&b, &scopes.1).verify(&env, &bind(&binds.1), &payload),
+                Err(EnvelopeError::BadMac)
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Checks the test vectors of docs/FORMAT.md against the code, both ways.
 
 use origin::{
-    decode, record_id, wrap, Decoded, Envelope, EnvelopeError, MAC_LEN, MAX_TAG_LEN,
+    decode, record_id, wrap, Carrier, Decoded, Envelope, EnvelopeError, MAC_LEN, MAX_TAG_LEN,
     MAX_TAG_LEN_NO_MAC,
 };
 
@@ -93,54 +93,57 @@ fn check_tagged(name: &str, carrier: &[u8], expected: &str) {
         "{name}: encoded_len"
     );
 
-    let secret = fields
-        .iter()
-        .find(|(k, _)| *k == "secret")
-        .map(|(_, v)| unhex(v));
-    if let Some(secret) = secret {
-        let verdict = field(&fields, "verify");
-        check_mac(
-            name,
-            &envelope,
-            &secret,
-            &payload,
-            verdict,
-            (flags, &path, ts, id),
-        );
+    if fields.iter().any(|(k, _)| *k == "secret") {
+        let check = MacCheck {
+            secret: unhex(field(&fields, "secret")),
+            scope: String::from_utf8(unhex(field(&fields, "scope"))).unwrap(),
+            carrier: match field(&fields, "carrier") {
+                "value" => Carrier::Value,
+                "key" => Carrier::Key,
+                other => panic!("{name}: carrier {other:?}"),
+            },
+            other: match field(&fields, "other") {
+                "-" => None,
+                h => Some(unhex(h)),
+            },
+            verdict: field(&fields, "verify").to_string(),
+        };
+        check_mac(name, &envelope, &payload, &check, (flags, &path, ts, id));
     }
 }
 
-#[cfg(feature = "mac")]
+/// The MAC fields of a vector: `secret scope carrier other verify`.
+struct MacCheck {
+    secret: Vec<u8>,
+    scope: String,
+    carrier: Carrier,
+    other: Option<Vec<u8>>,
+    verdict: String,
+}
+
 fn check_mac(
     name: &str,
     envelope: &Envelope<'_>,
-    secret: &[u8],
     payload: &[u8],
-    verdict: &str,
+    check: &MacCheck,
     (flags, path, ts, id): (u8, &[&str], i64, [u8; 8]),
 ) {
-    let got = match envelope.verify(secret, payload) {
+    let key = origin::SealKey::new(&check.secret, &check.scope).unwrap();
+    let bind = origin::Binding {
+        carrier: check.carrier,
+        other: check.other.as_deref(),
+    };
+    let got = match key.verify(envelope, &bind, payload) {
         Ok(()) => "ok".to_string(),
         Err(e) => error_name(&e),
     };
-    assert_eq!(got, verdict, "{name}: verify");
-    if verdict == "ok" {
+    assert_eq!(got, check.verdict, "{name}: verify");
+    if check.verdict == "ok" {
         // Sealing the unsealed tag reproduces the MAC.
         let mut unsealed = Envelope::from_parts(flags, path, ts, id, None).unwrap();
-        unsealed.seal(secret, payload);
+        unsealed.seal(&key, &bind, payload);
         assert_eq!(unsealed.mac(), envelope.mac(), "{name}: seal");
     }
-}
-
-#[cfg(not(feature = "mac"))]
-fn check_mac(
-    _: &str,
-    _: &Envelope<'_>,
-    _: &[u8],
-    _: &[u8],
-    _: &str,
-    _: (u8, &[&str], i64, [u8; 8]),
-) {
 }
 
 #[test]
@@ -171,11 +174,13 @@ fn format_md_vectors() {
             panic!("{name}: unknown expectation {expected:?}");
         }
     }
-    assert!(lines.len() >= 8, "FORMAT.md must hold at least 8 vectors");
+    assert!(lines.len() >= 28, "FORMAT.md must hold at least 28 vectors");
     assert!(
-        tagged >= 6 && untagged >= 2 && errors >= 6,
+        tagged >= 12 && untagged >= 2 && errors >= 6,
         "{tagged} {untagged} {errors}"
     );
+    let sealed = lines.iter().filter(|l| l.contains(" secret=")).count();
+    assert!(sealed >= 8, "{sealed} MAC vectors");
 }
 
 #[test]
@@ -196,6 +201,28 @@ fn format_md_record_ids() {
             &unhex(value),
         );
         assert_eq!(hex::encode(got), id, "{line}");
+    }
+}
+
+#[test]
+fn format_md_keyed_record_ids() {
+    let lines = block("keyed-record-ids");
+    assert!(lines.len() >= 4);
+    for line in lines {
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [secret, scope, origin, ts, offset, key, value, id] = parts[..] else {
+            panic!("bad keyed record-id line {line:?}");
+        };
+        let scope = match scope {
+            "-" => String::new(),
+            h => String::from_utf8(unhex(h)).unwrap(),
+        };
+        let sealer = origin::SealKey::new(&unhex(secret), &scope).unwrap();
+        let key = (key != "-").then(|| unhex(key));
+        let (ts, offset, value) = (ts.parse().unwrap(), offset.parse().unwrap(), unhex(value));
+        let got = sealer.record_id(origin, ts, offset, key.as_deref(), &value);
+        assert_eq!(hex::encode(got), id, "{line}");
+        assert_ne!(got, record_id(origin, ts, offset, key.as_deref(), &value));
     }
 }
 

@@ -4,42 +4,88 @@
 //!
 //! The window is a small open-addressing table (linear probing, backward-shift deletion) plus
 //! a ring of the keys in arrival order: a few hundred bytes of wasm, where the standard
-//! ordered collections cost kilobytes.
+//! ordered collections cost kilobytes. Its cost per record is bounded whatever ids arrive:
+//! slot positions are a keyed hash (SipHash under a key from the secret, or seeded from the
+//! first record the window sees), and no key sits more than [`MAX_PROBE`] slots from its home,
+//! so that no lookup, insert or delete walks further.
 
 use alloc::string::String;
+
 use alloc::vec;
 use alloc::vec::Vec;
+use smartmodule_text::owned;
 
-use origin::hash64;
+use origin::SipHasher;
 
-use crate::params::{parse_number, Params, DEDUP};
-use crate::record::Carried;
+use crate::params::{parse_number, Params, COUNT, DEDUP};
+use crate::record::{Carried, RecordView};
+use crate::verify::{slot_key, Secret};
 use crate::{Dropped, Keep, ParamError, Stop};
 
 /// Largest `dedup` window.
 pub const MAX_DEDUP: u32 = 1_000_000;
 
-/// The de-duplication stage: off (no `dedup`, or 0) or a window of the last `dedup` records.
+/// Farthest a key sits from its home slot. A key that would go farther takes the place of
+/// the last one in its reach, which the window forgets early: at most half full, a table of
+/// random positions does not come near (a million keys sit at most about 45 slots from home;
+/// a test checks they never reach the cap), and a flood of keys aimed at one slot costs this
+/// many probes a record, not one per key already there.
+pub const MAX_PROBE: usize = 64;
+
+/// The key of the slot positions when no secret gives one; the first record the window sees
+/// is hashed under it to seed the real key.
+const SEED_KEY: [u64; 2] = [0x6f72_6967_696e_2f76, 0x322f_736c_6f74_2f31];
+
+/// The de-duplication stage: off, or a window of the last `dedup` (at the topic hook, by
+/// default, its `count`) stored records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dedup {
     cluster: String,
+    /// The SipHash key of slot positions: from the secret, else seeded by the first record.
+    slot_key: Option<[u64; 2]>,
     window: Option<Window>,
 }
 
+/// A record's key in the window: a keyed hash of its origin and id, then the id. Never 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowKey(u128);
+
 impl Dedup {
-    /// `dedup`: 0 (off, the default) to 1,000,000 records.
-    #[inline]
-    pub fn from_params(p: &Params<'_>, cluster: &str) -> Result<Self, ParamError> {
-        let window = match p.get(&DEDUP) {
-            None | Some("0") => None,
+    /// `dedup`: 0 (off) to 1,000,000 records. Without it the topic hook's `count` sets the
+    /// window, so that it holds what the hook replays at start-up; a `dedup` larger than
+    /// `count` would forget all but `count` records at every restart, and is refused.
+    pub fn from_params(
+        p: &Params<'_>,
+        cluster: &str,
+        secret: Option<&Secret>,
+    ) -> Result<Self, ParamError> {
+        let number = |param, why| match p.get(param) {
+            None => Ok(None),
             Some(v) => match parse_number(v) {
-                Some(n) if n <= MAX_DEDUP => Some(Window::new(n as usize)),
-                _ => return Err(p.bad(&DEDUP, v, "not a number from 0 to 1000000")),
+                Some(n) if n <= MAX_DEDUP => Ok(Some(n)),
+                _ => Err(p.bad(param, v, why)),
             },
         };
+        let dedup = number(&DEDUP, "not a number from 0 to 1000000")?;
+        let count = number(
+            &COUNT,
+            "not a number from 0 to 1000000 (the largest window; set dedup)",
+        )?;
+        if let (Some(d), Some(c)) = (dedup, count) {
+            if d > c {
+                return Err(p.bad(
+                    &DEDUP,
+                    p.get(&DEDUP).unwrap_or_default(),
+                    "larger than the topic hook's count, all a restart refills the window \
+                     with (raise bounds.count, or lower dedup)",
+                ));
+            }
+        }
+        let size = dedup.or(count).unwrap_or(0);
         Ok(Dedup {
-            cluster: String::from(cluster),
-            window,
+            cluster: owned(cluster),
+            slot_key: secret.map(slot_key),
+            window: (size > 0).then(|| Window::new(size as usize)),
         })
     }
 
@@ -53,35 +99,50 @@ impl Dedup {
         self.window.as_ref().map_or(0, Window::len)
     }
 
-    /// Drops a tagged record whose (origin, id) is in the window.
+    /// The key of slot positions, seeded from `rec` if no secret gave one.
     #[inline]
-    pub fn check(&self, c: &Carried<'_>) -> Result<(), Stop> {
-        match (&self.window, c.tag()) {
-            (Some(window), Some(env)) if window.contains(Seen::key(env.origin(), env.id())) => {
-                Err(Stop::Drop(Dropped::Duplicate))
-            }
-            _ => Ok(()),
+    fn slot_key(&mut self, rec: &RecordView<'_>) -> [u64; 2] {
+        *self.slot_key.get_or_insert_with(|| seed(rec))
+    }
+
+    /// Drops a tagged record whose (origin, id) is in the window; otherwise gives its key,
+    /// for [`keep`](Self::keep).
+    #[inline]
+    pub fn check(
+        &mut self,
+        rec: &RecordView<'_>,
+        c: &Carried<'_>,
+    ) -> Result<Option<WindowKey>, Stop> {
+        let (true, Some(env)) = (self.window.is_some(), c.tag()) else {
+            return Ok(None);
+        };
+        let key = window_key(self.slot_key(rec), env.origin(), env.id());
+        match &self.window {
+            Some(window) if window.contains(key.0) => Err(Stop::Drop(Dropped::Duplicate)),
+            _ => Ok(Some(key)),
         }
     }
 
-    /// The batch under way keeps the record as `keep` says it is written: its key is the
-    /// stored tag's (origin, id), a new tag's being this cluster and its new id.
+    /// The batch under way keeps the record as `keep` says it is written: `seen` is its key
+    /// from [`check`](Self::check); a tag new here is keyed by this cluster and its new id.
     #[inline]
-    pub fn keep(&mut self, c: &Carried<'_>, keep: &Keep<'_>) {
-        let Some(window) = &mut self.window else {
+    pub fn keep(&mut self, rec: &RecordView<'_>, seen: Option<WindowKey>, keep: &Keep<'_>) {
+        if self.window.is_none() {
             return;
-        };
-        let key = match (c.tag(), keep) {
-            (Some(env), _) => Seen::key(env.origin(), env.id()),
+        }
+        let key = match (seen, keep) {
+            (Some(key), _) => key,
             (
                 None,
                 Keep::Rewrite {
                     new_id: Some(id), ..
                 },
-            ) => Seen::key(&self.cluster, *id),
+            ) => window_key(self.slot_key(rec), &self.cluster, *id),
             _ => return,
         };
-        window.keep(key);
+        if let Some(window) = &mut self.window {
+            window.keep(key.0);
+        }
     }
 
     /// The batch ended, written or refused: its records join the window only if it was
@@ -93,19 +154,47 @@ impl Dedup {
     }
 
     /// A record the topic already stored, replayed through `look_back` at start-up, so that
-    /// the window survives a restart.
-    pub fn remember(&mut self, c: &Carried<'_>) {
-        if let (Some(window), Some(env)) = (&mut self.window, c.tag()) {
-            window.remember(Seen::key(env.origin(), env.id()));
+    /// the window survives a restart. The caller verifies its tag first.
+    pub fn remember(&mut self, rec: &RecordView<'_>, c: &Carried<'_>) {
+        let (true, Some(env)) = (self.window.is_some(), c.tag()) else {
+            return;
+        };
+        let key = window_key(self.slot_key(rec), env.origin(), env.id());
+        if let Some(window) = &mut self.window {
+            window.remember(key.0);
         }
     }
 }
 
+/// The window key of `origin` and `id`: the keyed hash picks the slot, the id tells keys of
+/// one slot apart.
+#[inline]
+fn window_key(slot_key: [u64; 2], origin: &str, id: [u8; 8]) -> WindowKey {
+    let mut h = SipHasher::new(slot_key);
+    h.write(origin.as_bytes());
+    h.write(&id);
+    let key = u128::from(h.finish()) << 64 | u128::from(u64::from_le_bytes(id));
+    WindowKey(key.max(1))
+}
+
+/// A slot key nobody can read off the module: a hash of the first record the window sees
+/// (its time, offset, key and value), for a window without a secret.
+fn seed(rec: &RecordView<'_>) -> [u64; 2] {
+    let mut h = SipHasher::new(SEED_KEY);
+    h.write_u64(rec.timestamp as u64);
+    h.write_u64(rec.offset as u64);
+    h.write(rec.key.unwrap_or_default());
+    h.write(rec.value);
+    let k0 = h.clone().finish();
+    h.write(&[1]);
+    [k0, h.finish()]
+}
+
 const EMPTY: u128 = 0;
 
-/// A window of the last `capacity` (origin, record id) pairs, oldest evicted first.
+/// A set of the last `capacity` window keys, oldest evicted first.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct Seen {
+struct Table {
     capacity: usize,
     /// Power-of-two sized, at most half full; `EMPTY` marks a free slot.
     slots: Vec<u128>,
@@ -114,24 +203,29 @@ pub(crate) struct Seen {
     next: usize,
 }
 
-impl Seen {
-    pub(crate) fn new(capacity: usize) -> Self {
+/// Where a key is, or would go, within [`MAX_PROBE`] slots of its home.
+enum Probe {
+    Found(usize),
+    Free(usize),
+    /// Every slot in reach holds another key.
+    Full,
+}
+
+impl Table {
+    fn new(capacity: usize) -> Self {
         Self {
             capacity,
             ..Self::default()
         }
     }
 
-    /// The pair as one number: the origin's 64-bit hash, then the record id; never `EMPTY`.
-    pub(crate) fn key(origin: &str, id: [u8; 8]) -> u128 {
-        let key =
-            (u128::from(hash64(origin.as_bytes())) << 64) | u128::from(u64::from_le_bytes(id));
-        key.max(1)
+    fn mask(&self) -> usize {
+        self.slots.len().wrapping_sub(1)
     }
 
+    /// The key's home slot: the keyed high half of the key.
     fn home(&self, key: u128) -> usize {
-        // The low half is a hash already; the table size is a power of two.
-        (key as usize ^ (key >> 64) as usize) & self.slots.len().wrapping_sub(1)
+        (key >> 64) as usize & self.mask()
     }
 
     /// The key in slot `i`; every access goes through `get`, so that no index can panic.
@@ -145,32 +239,34 @@ impl Seen {
         }
     }
 
-    /// The slot holding `key`, or the free slot where it would go. The table is at most half
-    /// full, so the probe ends.
-    fn find(&self, key: u128) -> usize {
-        let mask = self.slots.len().wrapping_sub(1);
-        let mut i = self.home(key);
-        loop {
-            let held = self.slot(i);
-            if held == EMPTY || held == key {
-                return i;
-            }
-            i = (i + 1) & mask;
+    fn find(&self, key: u128) -> Probe {
+        if self.slots.is_empty() {
+            return Probe::Full;
         }
+        let mask = self.mask();
+        let mut i = self.home(key);
+        for _ in 0..MAX_PROBE {
+            match self.slot(i) {
+                EMPTY => return Probe::Free(i),
+                held if held == key => return Probe::Found(i),
+                _ => i = (i + 1) & mask,
+            }
+        }
+        Probe::Full
     }
 
-    pub(crate) fn contains(&self, key: u128) -> bool {
-        self.slot(self.find(key)) == key
+    fn contains(&self, key: u128) -> bool {
+        matches!(self.find(key), Probe::Found(_))
     }
 
     /// Remembers a stored record, forgetting the oldest when the window is full.
-    pub(crate) fn insert(&mut self, key: u128) {
+    fn insert(&mut self, key: u128) {
         let capacity = self.capacity;
         if capacity == 0 || self.contains(key) {
             return;
         }
         if self.slots.is_empty() {
-            self.slots = vec![EMPTY; (capacity * 2).next_power_of_two()];
+            self.slots = vec![EMPTY; (capacity * 2).next_power_of_two().max(MAX_PROBE)];
         }
         if self.ring.len() == capacity {
             if let Some(slot) = self.ring.get_mut(self.next) {
@@ -185,41 +281,47 @@ impl Seen {
         } else {
             self.next + 1
         };
-        let i = self.find(key);
-        self.set(i, key);
+        match self.find(key) {
+            Probe::Free(i) => self.set(i, key),
+            // Every slot in reach is taken: the key takes the last one's place, and the key
+            // it pushes out is forgotten early (its ring entry finds nothing to remove).
+            Probe::Full => {
+                let last = (self.home(key) + MAX_PROBE - 1) & self.mask();
+                self.set(last, key);
+            }
+            Probe::Found(_) => {}
+        }
     }
 
-    /// Deletes `key`, moving later entries of its probe run back so that lookups still find them.
+    /// Deletes `key`, moving later keys of its run back so that lookups still find them. A key
+    /// that may fill a hole sits within [`MAX_PROBE`] slots after it, so the walk stops there.
     fn remove(&mut self, key: u128) {
-        let mask = self.slots.len().wrapping_sub(1);
-        let mut hole = self.find(key);
-        if self.slot(hole) != key {
+        let Probe::Found(mut hole) = self.find(key) else {
             return;
-        }
+        };
         self.set(hole, EMPTY);
+        let mask = self.mask();
         let mut i = (hole + 1) & mask;
-        loop {
+        let mut distance = 1;
+        while distance < MAX_PROBE {
             let moved = self.slot(i);
             if moved == EMPTY {
                 break;
             }
-            let home = self.home(moved);
-            // The entry at `i` may fill the hole if its home is not in (hole, i].
-            let reaches = if hole <= i {
-                home <= hole || home > i
-            } else {
-                home <= hole && home > i
-            };
-            if reaches {
+            // The key at `i` may fill the hole if its home is not in (hole, i].
+            let from_home = i.wrapping_sub(self.home(moved)) & mask;
+            if from_home >= distance {
                 self.set(hole, moved);
                 self.set(i, EMPTY);
                 hole = i;
+                distance = 0;
             }
             i = (i + 1) & mask;
+            distance += 1;
         }
     }
 
-    pub(crate) fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.ring.len()
     }
 
@@ -247,31 +349,31 @@ impl Seen {
 /// A batch's records join the window only once the batch is written: a refused batch is not
 /// stored, and its records must be accepted when they are sent again.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct Window {
-    stored: Seen,
-    batch: Seen,
+struct Window {
+    stored: Table,
+    batch: Table,
 }
 
 impl Window {
-    pub(crate) fn new(capacity: usize) -> Self {
+    fn new(capacity: usize) -> Self {
         Self {
-            stored: Seen::new(capacity),
-            batch: Seen::new(capacity),
+            stored: Table::new(capacity),
+            batch: Table::new(capacity),
         }
     }
 
     /// Whether the record was stored, or is already in the batch under way.
-    pub(crate) fn contains(&self, key: u128) -> bool {
+    fn contains(&self, key: u128) -> bool {
         self.stored.contains(key) || self.batch.contains(key)
     }
 
     /// A record the batch under way keeps.
-    pub(crate) fn keep(&mut self, key: u128) {
+    fn keep(&mut self, key: u128) {
         self.batch.insert(key);
     }
 
     /// The batch under way ended: its records join the window if it was written.
-    pub(crate) fn end_batch(&mut self, written: bool) {
+    fn end_batch(&mut self, written: bool) {
         if written {
             for key in self.batch.keys() {
                 self.stored.insert(key);
@@ -281,11 +383,11 @@ impl Window {
     }
 
     /// A record the topic already holds (replayed through `look_back`).
-    pub(crate) fn remember(&mut self, key: u128) {
+    fn remember(&mut self, key: u128) {
         self.stored.insert(key);
     }
 
-    pub(crate) fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.stored.len()
     }
 }
@@ -294,47 +396,43 @@ impl Window {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_oldest_entry_is_forgotten_first() {
-        let k = Seen::key;
-        let mut s = Seen::new(2);
-        s.insert(k("a", [1; 8]));
-        s.insert(k("a", [2; 8]));
-        s.insert(k("a", [1; 8]));
-        assert_eq!(s.len(), 2, "re-inserting does not grow the window");
-        s.insert(k("b", [1; 8]));
-        assert!(!s.contains(k("a", [1; 8])));
-        assert!(s.contains(k("a", [2; 8])) && s.contains(k("b", [1; 8])));
+    /// A key with the given home bits and a distinct low half.
+    fn key(home: u64, n: u64) -> u128 {
+        u128::from(home) << 64 | u128::from(n + 1)
     }
 
     #[test]
-    fn the_same_id_from_two_origins_is_two_records() {
-        let mut s = Seen::new(10);
-        s.insert(Seen::key("a", [7; 8]));
-        assert!(!s.contains(Seen::key("b", [7; 8])));
+    fn the_oldest_entry_is_forgotten_first() {
+        let mut s = Table::new(2);
+        s.insert(key(1, 1));
+        s.insert(key(2, 2));
+        s.insert(key(1, 1));
+        assert_eq!(s.len(), 2, "re-inserting does not grow the window");
+        s.insert(key(3, 3));
+        assert!(!s.contains(key(1, 1)));
+        assert!(s.contains(key(2, 2)) && s.contains(key(3, 3)));
     }
 
     #[test]
     fn a_refused_batch_leaves_the_window_as_it_was() {
-        let k = Seen::key;
         let mut w = Window::new(4);
-        w.keep(k("a", [1; 8]));
+        w.keep(key(1, 1));
         assert!(
-            w.contains(k("a", [1; 8])),
+            w.contains(key(1, 1)),
             "a duplicate inside the batch is seen"
         );
         w.end_batch(false);
-        assert!(!w.contains(k("a", [1; 8])));
-        w.keep(k("a", [1; 8]));
-        w.keep(k("a", [2; 8]));
+        assert!(!w.contains(key(1, 1)));
+        w.keep(key(1, 1));
+        w.keep(key(2, 2));
         w.end_batch(true);
-        assert!(w.contains(k("a", [1; 8])) && w.contains(k("a", [2; 8])));
+        assert!(w.contains(key(1, 1)) && w.contains(key(2, 2)));
         assert_eq!(w.len(), 2);
     }
 
     #[test]
     fn a_full_ring_commits_oldest_first() {
-        let k = |i: u8| Seen::key("a", [i; 8]);
+        let k = |i: u64| key(i, i);
         let mut w = Window::new(3);
         for i in 0..5 {
             w.keep(k(i));
@@ -350,36 +448,81 @@ mod tests {
 
     #[test]
     fn capacity_zero_remembers_nothing() {
-        let mut s = Seen::new(0);
-        s.insert(Seen::key("a", [7; 8]));
-        assert!(!s.contains(Seen::key("a", [7; 8])));
+        let mut s = Table::new(0);
+        s.insert(key(7, 7));
+        assert!(!s.contains(key(7, 7)));
     }
 
-    /// Against a plain model, with keys crowded into few slots so probe runs wrap and shift.
+    /// A plain model of the window, over keys crowded into few homes so that probe runs wrap
+    /// and shift, but within the cap.
     #[test]
     fn behaves_like_a_fifo_set_under_collisions() {
         for capacity in [1usize, 3, 7, 64] {
-            let mut s = Seen::new(capacity);
+            let mut s = Table::new(capacity);
             let mut model: alloc::collections::VecDeque<u128> = Default::default();
             let mut x = 0x9e37_79b9_7f4a_7c15u64;
             for _ in 0..5000 {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                // Few distinct homes, many repeats.
-                let key = u128::from(x % 97) * (1 << 16) + 1;
-                if !model.contains(&key) {
-                    model.push_back(key);
+                let n = x % 97;
+                let k = key((n % 8) * 3, n);
+                if !model.contains(&k) {
+                    model.push_back(k);
                     if model.len() > capacity {
                         model.pop_front();
                     }
                 }
-                s.insert(key);
-                for k in 0..97u128 {
-                    let key = k * (1 << 16) + 1;
-                    assert_eq!(s.contains(key), model.contains(&key), "capacity {capacity}");
+                s.insert(k);
+                for m in 0..97u64 {
+                    let k = key((m % 8) * 3, m);
+                    assert_eq!(s.contains(k), model.contains(&k), "capacity {capacity}");
                 }
             }
         }
+    }
+
+    /// Keys aimed at one home: no probe walks past the cap; the newest keys are found, the
+    /// ones pushed out early are not, and a key elsewhere is untouched.
+    #[test]
+    fn a_flood_of_keys_aimed_at_one_slot_costs_at_most_the_cap() {
+        let mut s = Table::new(4_000);
+        let elsewhere = key(1_000, 0);
+        s.insert(elsewhere);
+        for n in 1..4_000 {
+            s.insert(key(5, n));
+        }
+        assert!(s.contains(elsewhere));
+        assert!(s.contains(key(5, 3_999)), "the newest is found");
+        let reach = |k| {
+            let home = s.home(k);
+            (0..s.slots.len()).find(|d| s.slot((home + d) & s.mask()) == k)
+        };
+        for n in 1..4_000 {
+            if let Some(d) = reach(key(5, n)) {
+                assert!(d < MAX_PROBE, "key {n} sits {d} slots from home");
+            }
+        }
+        // Forgetting them all leaves the table as it was.
+        s.clear();
+        assert!(s.slots.iter().all(|k| *k == EMPTY));
+    }
+
+    /// A million random keys, the largest window: none ever meets the cap.
+    #[test]
+    fn random_keys_never_reach_the_cap() {
+        let capacity = MAX_DEDUP as usize;
+        let mut s = Table::new(capacity);
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut keys = Vec::with_capacity(capacity);
+        for _ in 0..capacity {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = u128::from(x.wrapping_mul(0x9e37_79b9_7f4a_7c15)) << 64 | u128::from(x);
+            keys.push(k);
+            s.insert(k);
+        }
+        assert!(keys.iter().all(|k| s.contains(*k)), "every key is found");
     }
 }

@@ -1,10 +1,15 @@
 //! Mirror guard: a mirror topic accepts writes only from its upstream clusters.
 //!
 //! A record is mirror traffic when it carries a tag (verified, where a secret is set) whose
-//! origin, or whose previous hop (the last path entry that is not this cluster), is upstream.
-//! Anything else is a local write: refused, dropped, or (audit) marked with the VIOLATION flag.
+//! origin, or whose previous hop (the last path entry that is not this cluster), is upstream,
+//! and that no guard marked as a local write. Anything else is a local write: refused,
+//! dropped, or (audit) marked with the VIOLATION flag. A marked record is never mirror
+//! traffic again, on any cluster: audit mode admits it where it was written, and nowhere
+//! else.
 
 use alloc::string::String;
+
+use smartmodule_text::owned;
 
 use smartmodule_text::Text;
 
@@ -64,7 +69,6 @@ pub struct Guard(Option<GuardConfig>);
 
 impl Guard {
     /// A guard that `mirror_of` turns on; `mode` or `topic` without it is an error.
-    #[inline]
     pub fn from_params(p: &Params<'_>, cluster: &str) -> Result<Self, ParamError> {
         if p.get(&MIRROR_OF).is_some() {
             return Self::required(p, cluster);
@@ -84,7 +88,6 @@ impl Guard {
 
     /// A guard that is always on: `mirror_of` is one of the module's required params (an
     /// empty list, were it missing, is refused as an empty cluster id).
-    #[inline]
     pub fn required(p: &Params<'_>, cluster: &str) -> Result<Self, ParamError> {
         let v = p.get(&MIRROR_OF).unwrap_or_default();
         // Built with the text builder the messages use, so that init grows no string of its own.
@@ -101,7 +104,7 @@ impl Guard {
             }
         }
         let mut config = GuardConfig {
-            cluster: String::from(cluster),
+            cluster: owned(cluster),
             upstream: upstream.into(),
             topic: None,
             mode: Mode::Reject,
@@ -114,7 +117,7 @@ impl Guard {
         };
         config.topic = match p.get(&TOPIC) {
             Some("") => return Err(p.bad(&TOPIC, "", "empty")),
-            t => t.map(String::from),
+            t => t.map(owned),
         };
         Ok(Guard(Some(config)))
     }
@@ -131,10 +134,11 @@ impl Guard {
             return Ok(Mark::Clean);
         };
         let mirrored = c.tag().is_some_and(|env| {
-            g.is_upstream(env.origin())
-                || env
-                    .last_other_than(&g.cluster)
-                    .is_some_and(|id| g.is_upstream(id))
+            !env.is_violation()
+                && (g.is_upstream(env.origin())
+                    || env
+                        .last_other_than(&g.cluster)
+                        .is_some_and(|id| g.is_upstream(id)))
         });
         if mirrored {
             return Ok(Mark::Clean);

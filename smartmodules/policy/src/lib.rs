@@ -37,9 +37,10 @@ mod verify;
 pub use dedup::{Dedup, MAX_DEDUP};
 pub use guard::{Guard, GuardConfig, Mark, Mode};
 pub use loop_check::{LoopCheck, OnLoop, DEFAULT_MAX_HOPS};
+pub use origin::Carrier;
 pub use origin::TagBuf;
 pub use params::{Known, ParamError, ParamErrorKind, Params};
-pub use record::{Carried, Carrier, Found, RecordView};
+pub use record::{carrier_from_params, Carried, Found, RecordView};
 pub use smartmodule_abi::Kind;
 pub use strip::Strip;
 pub use tag::Tag;
@@ -84,15 +85,18 @@ pub enum Dropped {
     LocalWrite,
     /// Its (origin, record id) was stored within the `dedup` window, or earlier in its batch.
     Duplicate,
+    /// It arrived more than `max_age` after its origin timestamp: a late replay.
+    Stale,
 }
 
 impl Dropped {
-    /// `loop`, `local-write` or `duplicate`.
+    /// `loop`, `local-write`, `duplicate` or `stale`.
     pub fn as_str(self) -> &'static str {
         match self {
             Dropped::Loop => "loop",
             Dropped::LocalWrite => "local-write",
             Dropped::Duplicate => "duplicate",
+            Dropped::Stale => "stale",
         }
     }
 }

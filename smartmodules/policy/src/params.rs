@@ -4,7 +4,9 @@
 //! without `core::fmt`, which would cost every module kilobytes.
 
 use alloc::string::String;
+
 use core::fmt;
+use smartmodule_text::owned;
 
 use smartmodule_text::Text;
 
@@ -34,14 +36,27 @@ pub static CARRIER: Param = Param {
 /// The secret shared by every cluster, which seals and verifies tags.
 pub static SECRET: Param = Param {
     name: "secret",
-    what: "the secret shared by all clusters that authenticates tags",
+    what: "the secret shared by all clusters that authenticates tags, at least 16 bytes",
     example: "a-long-random-string",
+};
+/// The replicated data set a tag is sealed for.
+pub static SCOPE: Param = Param {
+    name: "scope",
+    what: "the data set tags are sealed for, the same on every cluster that carries it",
+    example: "orders",
 };
 /// Hops after which loop checks stop a record.
 pub static MAX_HOPS: Param = Param {
     name: "max_hops",
     what: "hops after which a record is stopped, 1 to 15",
     example: "8",
+};
+/// How old a tagged record may be when it arrives.
+pub static MAX_AGE: Param = Param {
+    name: "max_age",
+    what:
+        "how long after its origin timestamp a tagged record is still accepted, e.g. 10m, 1h, 500ms",
+    example: "10m",
 };
 /// What loop checks do with a looping record.
 pub static ON_LOOP: Param = Param {
@@ -70,20 +85,20 @@ pub static MODE: Param = Param {
 /// The size of the de-duplication window.
 pub static DEDUP: Param = Param {
     name: "dedup",
-    what: "how many recently stored records to remember, to drop one that arrives again (0 to 1000000, 0 = off; give the topic hook a bounds.count as large)",
+    what: "how many recently stored records to remember, to drop one that arrives again (0 to 1000000, 0 = off; at the topic hook it defaults to bounds.count and may not exceed it)",
     example: "10000",
 };
 /// Passed by the topic hook (`bounds.count`).
 pub static COUNT: Param = Param {
     name: "count",
-    what: "set by the topic hook; ignored",
-    example: "1",
+    what: "set by the topic hook from bounds.count: the dedup window when dedup is not set, at most 1000000",
+    example: "10000",
 };
 /// Passed by the topic hook (`bounds.age`, in ms).
 pub static AGE: Param = Param {
     name: "age",
-    what: "set by the topic hook; ignored",
-    example: "1000",
+    what: "set by the topic hook from bounds.age, in ms: max_age when max_age is not set",
+    example: "600000",
 };
 
 /// The params a module takes: those it requires, then those it accepts, in the order error
@@ -298,7 +313,7 @@ impl<'p> Params<'p> {
                 None => {
                     return Err(ParamErrorKind::Unknown {
                         module,
-                        name: String::from(name),
+                        name: owned(name),
                         known: *known,
                     }
                     .into())
@@ -334,7 +349,7 @@ impl<'p> Params<'p> {
         ParamErrorKind::Bad {
             module: self.module,
             param,
-            value: String::from(value),
+            value: owned(value),
             why,
         }
         .into()
@@ -345,8 +360,35 @@ impl<'p> Params<'p> {
     pub fn cluster(&self) -> Result<String, ParamError> {
         let value = self.get(&CLUSTER).unwrap_or_default();
         origin::validate_cluster_id(value).map_err(|e| self.bad(&CLUSTER, value, e.as_str()))?;
-        Ok(String::from(value))
+        Ok(owned(value))
     }
+}
+
+/// A duration: a whole number with a unit, `ms`, `s`, `m`, `h` or `d` (a bare number is in
+/// milliseconds, as the topic hook passes `age`), in milliseconds; at most a year.
+pub(crate) fn parse_duration_ms(s: &str) -> Option<i64> {
+    let split = s
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
+    let (digits, unit) = s.split_at_checked(split)?;
+    // At most 11 digits: times a day's milliseconds, still within an i64.
+    if digits.is_empty() || digits.len() > 11 {
+        return None;
+    }
+    let n = digits
+        .bytes()
+        .fold(0i64, |acc, b| acc * 10 + i64::from(b - b'0'));
+    let scale = match unit {
+        "" | "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(scale)
+        .filter(|ms| (1..=365 * 86_400_000).contains(ms))
 }
 
 /// A decimal number of 1 to 7 digits.
@@ -385,6 +427,30 @@ mod tests {
         };
         let e = Params::new("m", &none, [("a", "b")]).unwrap_err();
         assert_eq!(e.message(), "m: unknown param 'a'; it takes none");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("10m"), Some(600_000));
+        assert_eq!(parse_duration_ms("500ms"), Some(500));
+        assert_eq!(parse_duration_ms("1500"), Some(1_500));
+        assert_eq!(parse_duration_ms("2h"), Some(7_200_000));
+        assert_eq!(parse_duration_ms("1d"), Some(86_400_000));
+        assert_eq!(parse_duration_ms("365d"), Some(365 * 86_400_000));
+        for bad in [
+            "",
+            "0",
+            "0s",
+            "366d",
+            "10 m",
+            "m",
+            "1.5h",
+            "-1s",
+            "10min",
+            "99999999999999",
+        ] {
+            assert_eq!(parse_duration_ms(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

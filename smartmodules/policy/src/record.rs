@@ -1,6 +1,6 @@
 //! The record a stage decides on, borrowed, and its carrier decoded once for every stage.
 
-use origin::{decode, Decoded, Envelope, EnvelopeError};
+use origin::{decode, Carrier, Decoded, Envelope, EnvelopeError};
 
 use crate::params::{Params, CARRIER};
 use crate::ParamError;
@@ -18,67 +18,13 @@ pub struct RecordView<'a> {
     pub offset: i64,
 }
 
-/// Which part of a record carries the tag (`carrier`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum Carrier {
-    /// The value (the default).
-    #[default]
-    Value,
-    /// The key; a record without one is untagged.
-    Key,
-}
-
-impl Carrier {
-    /// `carrier`: `value` (default) or `key`.
-    #[inline]
-    pub fn from_params(p: &Params<'_>) -> Result<Self, ParamError> {
-        match p.get(&CARRIER) {
-            None | Some("value") => Ok(Carrier::Value),
-            Some("key") => Ok(Carrier::Key),
-            Some(v) => Err(p.bad(&CARRIER, v, "not value or key")),
-        }
-    }
-
-    /// The carrier bytes of a record, if it has them (a record may have no key).
-    #[inline]
-    pub fn of<'a>(self, key: Option<&'a [u8]>, value: &'a [u8]) -> Option<&'a [u8]> {
-        match self {
-            Carrier::Value => Some(value),
-            Carrier::Key => key,
-        }
-    }
-
-    /// `value` or `key`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Carrier::Value => "value",
-            Carrier::Key => "key",
-        }
-    }
-
-    /// Decodes what the record's carrier holds.
-    #[inline]
-    pub fn read<'a>(self, rec: &RecordView<'a>) -> Carried<'a> {
-        let Some(field) = self.of(rec.key, rec.value) else {
-            return Carried {
-                found: Found::Untagged,
-                payload: &[],
-            };
-        };
-        match decode(field) {
-            Ok(Decoded::Tagged { envelope, payload }) => Carried {
-                found: Found::Tagged(envelope),
-                payload,
-            },
-            Ok(Decoded::Untagged) => Carried {
-                found: Found::Untagged,
-                payload: field,
-            },
-            Err(e) => Carried {
-                found: Found::Malformed(e),
-                payload: field,
-            },
-        }
+/// `carrier`: `value` (default) or `key`.
+#[inline]
+pub fn carrier_from_params(p: &Params<'_>) -> Result<Carrier, ParamError> {
+    match p.get(&CARRIER) {
+        None | Some("value") => Ok(Carrier::Value),
+        Some("key") => Ok(Carrier::Key),
+        Some(v) => Err(p.bad(&CARRIER, v, "not value or key")),
     }
 }
 
@@ -94,16 +40,41 @@ pub enum Found<'a> {
     Malformed(EnvelopeError),
 }
 
-/// A record's carrier, decoded: the tag found and the bytes after it.
+/// A record's carrier, decoded: the tag found, the bytes after it, and what a MAC binds
+/// besides them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Carried<'a> {
     /// What the carrier starts with.
     pub found: Found<'a>,
     /// The producer's bytes: what follows a tag, else the whole carrier (empty without a key).
     pub payload: &'a [u8],
+    /// Where the tag travels.
+    pub carrier: Carrier,
+    /// The other half of the record: its key (`carrier=value`) or its value (`carrier=key`).
+    pub other: Option<&'a [u8]>,
 }
 
 impl<'a> Carried<'a> {
+    /// Decodes what `rec`'s carrier holds.
+    #[inline]
+    pub fn of(carrier: Carrier, rec: &RecordView<'a>) -> Self {
+        let other = carrier.other(rec.key, rec.value);
+        let (found, payload) = match carrier.of(rec.key, rec.value) {
+            None => (Found::Untagged, &[][..]),
+            Some(field) => match decode(field) {
+                Ok(Decoded::Tagged { envelope, payload }) => (Found::Tagged(envelope), payload),
+                Ok(Decoded::Untagged) => (Found::Untagged, field),
+                Err(e) => (Found::Malformed(e), field),
+            },
+        };
+        Carried {
+            found,
+            payload,
+            carrier,
+            other,
+        }
+    }
+
     /// The tag, when the carrier holds a valid one.
     #[inline]
     pub fn tag(&self) -> Option<&Envelope<'a>> {

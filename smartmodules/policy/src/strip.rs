@@ -1,10 +1,10 @@
 //! Strip: the tag is removed, giving consumers the producer's exact key and value; a key that
 //! was absent before tagging (`NO_KEY`) is absent again. Untagged and malformed carriers pass.
 
-use origin::FLAG_NO_KEY;
+use origin::{Carrier, FLAG_NO_KEY};
 
 use crate::params::Params;
-use crate::record::{Carried, Carrier};
+use crate::record::{carrier_from_params, Carried};
 use crate::{Keep, ParamError};
 
 /// The strip stage.
@@ -17,7 +17,7 @@ impl Strip {
     /// `carrier`: where the tag to remove travels.
     pub fn from_params(p: &Params<'_>) -> Result<Self, ParamError> {
         Ok(Strip {
-            carrier: Carrier::from_params(p)?,
+            carrier: carrier_from_params(p)?,
         })
     }
 

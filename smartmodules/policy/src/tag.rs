@@ -1,15 +1,17 @@
 //! Tag: an untagged record gets a new tag (origin = this cluster, record id, time); a tagged
 //! one gains this cluster as a hop; a record the guard marked carries the VIOLATION flag.
-//! Where a secret is set the tag is sealed. The tag is written straight into the scratch
+//! Where a secret is set the record id is keyed and the tag sealed. The tag is written straight into the scratch
 //! buffer: a forwarded one as the decoded tag plus this cluster and the flag.
 
 use alloc::string::String;
 
-use origin::{record_id, Envelope, TagBuf, FLAG_NO_KEY, FLAG_VIOLATION, MAX_PATH};
+use smartmodule_text::owned;
+
+use origin::{Carrier, Envelope, TagBuf, FLAG_NO_KEY, FLAG_VIOLATION, MAX_PATH};
 
 use crate::guard::Mark;
-use crate::record::{Carried, Carrier, Found, RecordView};
-use crate::verify::{seal, Secret};
+use crate::record::{Carried, Found, RecordView};
+use crate::verify::{record_id, seal, Secret};
 use crate::{text, Keep, Stop};
 
 /// The tag stage: [`write`](Tag::write) for modules that tag, [`mark`](Tag::mark) for a guard
@@ -33,7 +35,7 @@ impl Tag {
     ) -> Self {
         Tag {
             module,
-            cluster: String::from(cluster),
+            cluster: owned(cluster),
             carrier,
             secret,
         }
@@ -107,7 +109,7 @@ impl Tag {
 
     /// Writes a new tag for `rec`, origin here, and gives its record id.
     fn fresh(&self, rec: &RecordView<'_>, flag: u8, scratch: &mut TagBuf) -> [u8; 8] {
-        let id = record_id(&self.cluster, rec.timestamp, rec.offset, rec.key, rec.value);
+        let id = record_id(self.secret.as_ref(), &self.cluster, rec);
         let mut flags = flag;
         if self.carrier == Carrier::Key && rec.key.is_none() {
             flags |= FLAG_NO_KEY;
@@ -125,7 +127,7 @@ impl Tag {
         scratch: &mut TagBuf,
     ) -> Keep<'a> {
         if let Some(secret) = &self.secret {
-            seal(secret, scratch, c.payload);
+            seal(secret, scratch, c);
         }
         Keep::Rewrite {
             payload: c.payload,

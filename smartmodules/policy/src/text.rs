@@ -17,11 +17,19 @@ pub(crate) fn at(module: &str, rec: &RecordView<'_>) -> Text {
 
 /// `MODULE: record at offset N has an invalid origin tag: WHY`, and `then`.
 pub(crate) fn bad_tag(module: &str, rec: &RecordView<'_>, e: EnvelopeError, then: &str) -> String {
-    at(module, rec)
+    let m = at(module, rec)
         .push(" has an invalid origin tag: ")
-        .push(e.as_str())
-        .push(then)
-        .into()
+        .push(e.as_str());
+    let m = match e {
+        EnvelopeError::UnknownVersion(v) => m
+            .push(" ")
+            .int(i64::from(v))
+            .push(" (this build reads version ")
+            .int(i64::from(origin::VERSION))
+            .push(")"),
+        _ => m,
+    };
+    m.push(then).into()
 }
 
 /// Appends ` (path: a > b > c)`.

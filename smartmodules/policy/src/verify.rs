@@ -1,42 +1,55 @@
-//! Verify: with a `secret`, a tag is accepted only if its MAC verifies; a tag without a MAC,
-//! with a wrong one, or a malformed one is refused, in every mode. Without a secret the stage
-//! lets everything through: tags are unauthenticated claims.
+//! Verify: with a `secret`, a tag is accepted only if its MAC verifies (for this record, this
+//! carrier and this `scope`); a tag without a MAC, with a wrong one, or a malformed one is
+//! refused, in every mode. Without a secret the stage lets everything through: tags are
+//! claims anybody can write.
 
-use crate::params::{ParamErrorKind, Params, SECRET};
-use crate::record::{Carried, Found, RecordView};
-use crate::{text, ParamError, Stop};
 use origin::{EnvelopeError, TagBuf};
 
-/// The shared secret, keyed once at init (HMAC's key schedule does not run per record).
-#[cfg(feature = "mac")]
-pub type Secret = origin::MacKey;
+use crate::params::{ParamErrorKind, Params, SCOPE, SECRET};
+use crate::record::{Carried, Found, RecordView};
+use crate::{text, ParamError, Stop};
 
-/// A build without MAC support holds no secret: [`Secret::from_params`] refuses the param,
+/// The keys of the data set, derived once from the secret and the scope.
+#[cfg(feature = "mac")]
+pub type Secret = origin::SealKey;
+
+/// A build without MAC support holds no secret: [`secret_from_params`] refuses the param,
 /// and every stage's MAC code folds away.
 #[cfg(not(feature = "mac"))]
 #[derive(Debug, Clone)]
 pub enum Secret {}
 
-/// `secret`: none, or the shared secret.
+/// `secret` (none, or at least 16 bytes) and `scope` (the data set it seals for; only with a
+/// secret).
 #[inline]
 pub fn secret_from_params(p: &Params<'_>) -> Result<Option<Secret>, ParamError> {
-    match p.get(&SECRET) {
-        None => Ok(None),
-        Some("") => Err(p.bad(&SECRET, "", "empty")),
-        Some(v) => keyed(v.as_bytes())
-            .map(Some)
-            .ok_or_else(|| ParamErrorKind::NoMacSupport { module: p.module() }.into()),
+    let scope = p.get(&SCOPE);
+    if scope == Some("") {
+        return Err(p.bad(&SCOPE, "", "empty"));
     }
+    let Some(secret) = p.get(&SECRET) else {
+        return match scope {
+            Some(_) => Err(ParamErrorKind::NoEffect {
+                module: p.module(),
+                param: &SCOPE,
+                needs: &SECRET,
+            }
+            .into()),
+            None => Ok(None),
+        };
+    };
+    keyed(p, secret, scope.unwrap_or_default()).map(Some)
 }
 
 #[cfg(feature = "mac")]
-fn keyed(secret: &[u8]) -> Option<Secret> {
-    Secret::new(secret)
+fn keyed(p: &Params<'_>, secret: &str, scope: &str) -> Result<Secret, ParamError> {
+    // The error never holds the secret: it is shown as `***`.
+    Secret::new(secret.as_bytes(), scope).map_err(|e| p.bad(&SECRET, "***", e.as_str()))
 }
 
 #[cfg(not(feature = "mac"))]
-fn keyed(_: &[u8]) -> Option<Secret> {
-    None
+fn keyed(p: &Params<'_>, _: &str, _: &str) -> Result<Secret, ParamError> {
+    Err(ParamErrorKind::NoMacSupport { module: p.module() }.into())
 }
 
 /// The verify stage.
@@ -46,9 +59,9 @@ pub struct Verify {
     secret: Option<Secret>,
 }
 
-/// The hint's ending when a MAC does not verify: the likely cause.
-const NOT_OUR_SECRET: &str =
-    "; it was not tagged with this cluster's secret (forged, or the clusters' secrets differ)";
+/// The hint's ending when a MAC does not verify: the likely causes.
+const NOT_OUR_SECRET: &str = "; it was not sealed for this record with this cluster's secret and \
+    scope (forged, moved from another record, or the clusters' secrets or scopes differ)";
 
 impl Verify {
     /// Checks tags against `secret`, when given; `module` names the refusals.
@@ -64,23 +77,28 @@ impl Verify {
     /// The carrier as found, or a refusal of a tag that is forged or malformed.
     #[inline]
     pub fn check<'a>(&self, rec: &RecordView<'_>, c: Carried<'a>) -> Result<Carried<'a>, Stop> {
+        match self.verdict(&c) {
+            Ok(()) => Ok(c),
+            Err(e) => {
+                let then = match e {
+                    EnvelopeError::BadMac | EnvelopeError::MissingMac => NOT_OUR_SECRET,
+                    _ => "",
+                };
+                Err(Stop::Refuse(text::bad_tag(self.module, rec, e, then)))
+            }
+        }
+    }
+
+    /// Whether the tag holds: always without a secret; with one, its MAC must verify.
+    #[inline]
+    pub fn verdict(&self, c: &Carried<'_>) -> Result<(), EnvelopeError> {
         let Some(secret) = &self.secret else {
-            return Ok(c);
-        };
-        let refuse = |e: EnvelopeError| {
-            let then = match e {
-                EnvelopeError::BadMac | EnvelopeError::MissingMac => NOT_OUR_SECRET,
-                _ => "",
-            };
-            Stop::Refuse(text::bad_tag(self.module, rec, e, then))
+            return Ok(());
         };
         match &c.found {
-            Found::Untagged => Ok(c),
-            Found::Tagged(env) => match verify(env, secret, c.payload) {
-                Ok(()) => Ok(c),
-                Err(e) => Err(refuse(e)),
-            },
-            Found::Malformed(e) => Err(refuse(*e)),
+            Found::Untagged => Ok(()),
+            Found::Tagged(env) => verify(secret, env, c),
+            Found::Malformed(e) => Err(*e),
         }
     }
 }
@@ -88,26 +106,63 @@ impl Verify {
 #[cfg(feature = "mac")]
 #[inline]
 fn verify(
-    env: &origin::Envelope<'_>,
     secret: &Secret,
-    payload: &[u8],
+    env: &origin::Envelope<'_>,
+    c: &Carried<'_>,
 ) -> Result<(), EnvelopeError> {
-    env.verify_decoded(secret, payload)
+    secret.verify(env, &binding(c), c.payload)
 }
 
 #[cfg(not(feature = "mac"))]
-fn verify(_: &origin::Envelope<'_>, secret: &Secret, _: &[u8]) -> Result<(), EnvelopeError> {
+fn verify(secret: &Secret, _: &origin::Envelope<'_>, _: &Carried<'_>) -> Result<(), EnvelopeError> {
     match *secret {}
 }
 
-/// Seals the tag `scratch` holds (written with no MAC) for `payload`.
 #[cfg(feature = "mac")]
 #[inline]
-pub(crate) fn seal(secret: &Secret, scratch: &mut TagBuf, payload: &[u8]) {
-    secret.seal_in_place(scratch, payload);
+fn binding<'a>(c: &Carried<'a>) -> origin::Binding<'a> {
+    origin::Binding {
+        carrier: c.carrier,
+        other: c.other,
+    }
+}
+
+/// Seals the tag `scratch` holds (written with no MAC) for the record `c` is the carrier of.
+#[cfg(feature = "mac")]
+#[inline]
+pub(crate) fn seal(secret: &Secret, scratch: &mut TagBuf, c: &Carried<'_>) {
+    secret.seal_in_place(scratch, &binding(c), c.payload);
 }
 
 #[cfg(not(feature = "mac"))]
-pub(crate) fn seal(secret: &Secret, _: &mut TagBuf, _: &[u8]) {
+pub(crate) fn seal(secret: &Secret, _: &mut TagBuf, _: &Carried<'_>) {
+    match *secret {}
+}
+
+/// The record id a new tag gets: keyed by the secret when there is one, so that nobody can
+/// aim an id at another record's.
+#[cfg(feature = "mac")]
+#[inline]
+pub(crate) fn record_id(secret: Option<&Secret>, cluster: &str, rec: &RecordView<'_>) -> [u8; 8] {
+    match secret {
+        Some(k) => k.record_id(cluster, rec.timestamp, rec.offset, rec.key, rec.value),
+        None => origin::record_id(cluster, rec.timestamp, rec.offset, rec.key, rec.value),
+    }
+}
+
+#[cfg(not(feature = "mac"))]
+#[inline]
+pub(crate) fn record_id(_: Option<&Secret>, cluster: &str, rec: &RecordView<'_>) -> [u8; 8] {
+    origin::record_id(cluster, rec.timestamp, rec.offset, rec.key, rec.value)
+}
+
+/// The key of the de-duplication window's slot positions, from the secret.
+#[cfg(feature = "mac")]
+pub(crate) fn slot_key(secret: &Secret) -> [u64; 2] {
+    secret.slot_key()
+}
+
+#[cfg(not(feature = "mac"))]
+pub(crate) fn slot_key(secret: &Secret) -> [u64; 2] {
     match *secret {}
 }
