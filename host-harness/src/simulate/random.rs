@@ -1,7 +1,7 @@
 //! A seeded random number generator (SplitMix64: same seed, same numbers, on every platform)
 //! and random topologies for property tests and long runs.
 
-use serde_yaml::{Mapping, Value};
+use crate::chain_file::{StepDoc, StepsDoc};
 
 use super::topology::{
     ClusterDef, FaultDef, LinkDef, LinkKind, ProducerDef, SizeDef, TopicDef, TopologyFile,
@@ -61,20 +61,12 @@ pub const TOPIC: &str = "orders";
 /// The topic of the optional native-mirror star.
 pub const MIRROR_TOPIC: &str = "metrics";
 
-fn step(uses: &str, with: &[(&str, String)], lookback: Option<u64>) -> Value {
-    let mut m = Mapping::new();
-    m.insert("uses".into(), uses.into());
-    let mut w = Mapping::new();
-    for (k, v) in with {
-        w.insert((*k).into(), v.clone().into());
+fn step(uses: &str, with: &[(&str, String)], lookback: Option<u64>) -> StepDoc {
+    let step = StepDoc::new(uses, with.iter().cloned());
+    match lookback {
+        Some(last) => step.lookback_last(last),
+        None => step,
     }
-    m.insert("with".into(), Value::Mapping(w));
-    if let Some(last) = lookback {
-        let mut lb = Mapping::new();
-        lb.insert("last".into(), last.into());
-        m.insert("lookback".into(), Value::Mapping(lb));
-    }
-    Value::Mapping(m)
 }
 
 /// A random topology: 2 to 8 clusters, bridges in a random graph with a cycle and random
@@ -169,7 +161,7 @@ pub fn topology(seed: u64) -> TopologyFile {
         chain.push(step("mirror-policy", &with, Some(window)));
         let mut topics = vec![TopicDef {
             name: TOPIC.into(),
-            transforms: Some(Value::Sequence(chain)),
+            transforms: Some(StepsDoc::List(chain)),
         }];
         if let Some((hub, edges_of_star)) = &star {
             let mut cw = vec![("cluster", id.clone())];
@@ -181,12 +173,12 @@ pub fn topology(seed: u64) -> TopologyFile {
                 cw.push(("mirror_of", of.join(",")));
                 topics.push(TopicDef {
                     name: MIRROR_TOPIC.into(),
-                    transforms: Some(Value::Sequence(vec![step("mirror-policy", &cw, None)])),
+                    transforms: Some(StepsDoc::List(vec![step("mirror-policy", &cw, None)])),
                 });
             } else if edges_of_star.contains(&c) {
                 topics.push(TopicDef {
                     name: MIRROR_TOPIC.into(),
-                    transforms: Some(Value::Sequence(vec![step("origin-tag", &cw, None)])),
+                    transforms: Some(StepsDoc::List(vec![step("origin-tag", &cw, None)])),
                 });
             }
         }
