@@ -7,15 +7,17 @@ use super::topology::{
     ClusterDef, FaultDef, LinkDef, LinkKind, ProducerDef, SizeDef, TopicDef, TopologyFile,
 };
 
-/// SplitMix64.
+/// SplitMix64: the one seeded generator of the host code and its tests.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator whose numbers depend on `seed` alone.
     pub fn new(seed: u64) -> Self {
         Rng(seed ^ 0x005E_ED0F_70B0_1061)
     }
 
+    /// The next number.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
