@@ -50,7 +50,11 @@ pub fn harness(args: &[&str], stdin: &str) -> Output {
     let written = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     // A command that reads its records from a file may be gone before it would read stdin.
     if let Err(e) = written {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing stdin: {e}");
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe,
+            "writing stdin: {e}"
+        );
     }
     child.wait_with_output().unwrap()
 }
