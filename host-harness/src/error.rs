@@ -329,17 +329,13 @@ pub enum ChainFileError {
         source: std::io::Error,
     },
 
-    #[error(
-        "chain file {}: {message}\n  expected Fluvio's transforms file, e.g.\n  \
-         transforms:\n    - uses: loop-guard\n      with:\n        cluster: east\n",
-        path.display()
-    )]
+    #[error("chain file {}: {}", path.display(), self.detail())]
     Parse { path: PathBuf, message: String },
 
-    #[error("chain file {}: `transforms` is empty; list at least one module", path.display())]
+    #[error("chain file {}: {}", path.display(), self.detail())]
     Empty { path: PathBuf },
 
-    #[error("chain file {}: transform #{index} ({uses}): {message}", path.display())]
+    #[error("chain file {}: {}", path.display(), self.detail())]
     Step {
         path: PathBuf,
         index: usize,
@@ -359,6 +355,31 @@ pub enum ChainFileError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl ChainFileError {
+    /// The message without its `chain file PATH:` prefix, for a caller that names the file
+    /// itself (a topology's `transforms`, which has no file of its own).
+    pub fn detail(&self) -> String {
+        match self {
+            ChainFileError::Parse { message, .. } => format!(
+                "{message}\n  expected Fluvio's transforms file, e.g.\n  transforms:\n    - uses: \
+                 loop-guard\n      with:\n        cluster: east\n"
+            ),
+            ChainFileError::Empty { .. } => {
+                "`transforms` is empty; list at least one module".to_string()
+            }
+            ChainFileError::Step {
+                index,
+                uses,
+                message,
+                ..
+            } => format!("transform #{index} ({uses}): {message}"),
+            ChainFileError::Read { .. }
+            | ChainFileError::ModuleNotFound { .. }
+            | ChainFileError::ReadModule { .. } => self.to_string(),
+        }
+    }
 }
 
 fn module_not_found(name: &str, searched: &[PathBuf], available: &[String]) -> String {

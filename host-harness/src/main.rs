@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         Command::Test(args) => cli::test::test(*args),
         Command::Inspect(args) => cli::inspect::inspect(args),
         Command::Demo(args) => cli::demo::demo(args),
-        Command::Simulate(args) => Ok(host_harness::simulate::cli::run(*args)),
+        Command::Simulate(args) => cli::simulate::simulate(*args),
     };
     ExitCode::from(result.unwrap_or_else(|e| {
         eprintln!("error: {e}");

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use policy::{AnyPolicy, Kind, Known, ParamError, Policy};
+use policy::{AnyPolicy, Kind, Known, ParamError, Params, Policy};
 
 use crate::chain_file::module_name;
 
@@ -73,6 +73,16 @@ impl PolicyModule {
         params: &BTreeMap<String, String>,
     ) -> Result<Box<dyn AnyPolicy>, ParamError> {
         (self.build)(params)
+    }
+
+    /// The params as the module reads them: checked against those it takes, so a host asks
+    /// for one by its [`policy::params`] name instead of looking a string up.
+    pub fn given<'p>(
+        &self,
+        params: &'p BTreeMap<String, String>,
+    ) -> Result<Params<'p>, ParamError> {
+        let pairs = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        Params::new(self.name, &self.params, pairs)
     }
 
     /// Whether the module takes the param called `name`.

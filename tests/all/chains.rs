@@ -211,13 +211,8 @@ fn tag_then_strip_holds_over_many_batches_of_every_size() {
         22,
     )
     .unwrap();
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move |n: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % n
-    };
+    let mut rng = host_harness::simulate::random::Rng::new(0x2545_f491_4f6c_dd1d);
+    let mut next = move |n: u64| rng.below(n);
     for batch in 0..300 {
         let count = next(120) as i64;
         let input: Vec<Record> = (0..count)

@@ -409,7 +409,7 @@ fn the_hostile_corpus_in_the_official_engine_and_the_harness() {
     let table = render(&rows);
     let path = integration::workspace_root().join("host-harness/README.md");
     let readme = std::fs::read_to_string(&path).expect("host-harness/README.md");
-    if std::env::var_os("BLESS").is_some() {
+    if integration::blessing() {
         let start = readme.find(TABLE_START).expect("the table's start marker") + TABLE_START.len();
         let end = readme[start..]
             .find(TABLE_END)

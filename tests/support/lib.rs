@@ -1,5 +1,6 @@
 //! Test support shared by every test binary of the workspace: the wasm modules and fixtures,
-//! built once per process with the same command a user runs (`cargo build-modules`).
+//! built once per process with the same command a user runs (`cargo build-modules`), and
+//! tagged records as the modules write them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -136,6 +137,58 @@ pub fn lean_wasm(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
+/// The timestamp of the records [`tagged`] tags, ms since the Unix epoch.
+pub const TS: i64 = 1_700_000_000_000;
+
+/// The record id a module gives `payload` produced on `origin` at [`TS`], offset 0, no key.
+pub fn record_id(origin: &str, payload: &[u8]) -> [u8; 8] {
+    origin::record_id(origin, TS, 0, None, payload)
+}
+
+/// `payload` tagged with `path` (origin first) at [`TS`], with the id a module gives it, and
+/// sealed when `secret` is given: a record as the modules of each cluster on the path left it.
+pub fn tagged(path: &[&str], payload: &[u8], secret: Option<&str>) -> Vec<u8> {
+    let mut env = origin::Envelope::new_origin(path[0], TS, record_id(path[0], payload))
+        .expect("a valid origin");
+    for hop in &path[1..] {
+        env = env.with_hop(hop).expect("a valid hop");
+    }
+    if let Some(s) = secret {
+        env.seal(s.as_bytes(), payload);
+    }
+    origin::wrap(&env, payload)
+}
+
+/// Whether this run rewrites the golden files and documented outputs it checks (`BLESS=1`,
+/// as wasmtime's `tests/disas` blesses its expectations) instead of comparing with them.
+pub fn blessing() -> bool {
+    std::env::var_os("BLESS").is_some_and(|v| v == "1")
+}
+
+/// Where the text of the first fenced block (```) after the line holding `marker` is in
+/// `doc`: from after its opening fence's line to the start of its closing fence.
+pub fn fenced_block_after(doc: &str, marker: &str) -> Result<std::ops::Range<usize>, String> {
+    let at = doc
+        .find(marker)
+        .ok_or_else(|| format!("no line holds {marker:?}"))?;
+    let fence = doc[at..]
+        .find("\n```")
+        .ok_or_else(|| format!("no fenced block after {marker:?}"))?
+        + at
+        + 1;
+    let start = doc[fence..]
+        .find('\n')
+        .ok_or_else(|| format!("the block after {marker:?} never opens"))?
+        + fence
+        + 1;
+    let end = doc[start..]
+        .find("\n```")
+        .ok_or_else(|| format!("the block after {marker:?} is not closed"))?
+        + start
+        + 1;
+    Ok(start..end)
+}
+
 /// Whether a module links MAC code: the first SHA-256 round constants are in it, as data
 /// (little-endian words) or as `i32.const` immediates (opcode 0x41, signed LEB128).
 pub fn has_mac_code(wasm: &[u8]) -> bool {
@@ -175,6 +228,15 @@ mod tests {
         assert_eq!(sleb128(64), [0xc0, 0x00]);
         assert_eq!(sleb128(-1), [0x7f]);
         assert_eq!(sleb128(-128), [0x80, 0x7f]);
+    }
+
+    #[test]
+    fn a_fenced_block_is_found_after_its_marker() {
+        let doc = "intro\n```\nnot this\n```\nIt prints:\n\n```\nline 1\nline 2\n```\nafter\n";
+        let block = fenced_block_after(doc, "It prints:").unwrap();
+        assert_eq!(&doc[block], "line 1\nline 2\n");
+        assert!(fenced_block_after(doc, "missing").is_err());
+        assert!(fenced_block_after("It prints:\n```\nopen", "It prints:").is_err());
     }
 
     #[test]

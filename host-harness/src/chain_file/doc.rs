@@ -6,12 +6,17 @@
 //!
 //! Params follow Fluvio's `JsonString`: strings stay strings, maps and lists become their
 //! JSON text.
+//!
+//! The documents are written back as they read (a topology file embeds a [`StepsDoc`] and is
+//! printed again); what a check would refuse cannot be written, and keys that are not used
+//! are not written.
 
 use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{self, Deserializer, EnumAccess, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
+use serde::ser::{self, SerializeMap, SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// The shape a YAML value has, as messages name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -393,6 +398,174 @@ impl<'de> Shape<'de> for FileDoc {
     }
 }
 
+impl StepDoc {
+    /// A step as a program writes it: the module, its params in order, no look-back.
+    pub fn new<K: Into<String>, V: Into<String>>(
+        uses: impl Into<String>,
+        with: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        StepDoc::Map {
+            uses: Some(Text::Is(uses.into())),
+            with: Some(ParamsDoc::Map(
+                with.into_iter()
+                    .map(|(k, v)| (Key::Name(k.into()), Param::Text(v.into())))
+                    .collect(),
+            )),
+            lookback: None,
+            unknown: Vec::new(),
+        }
+    }
+
+    /// The step with a look-back of the topic's last `last` records.
+    pub fn lookback_last(mut self, last: u64) -> Self {
+        if let StepDoc::Map { lookback, .. } = &mut self {
+            *lookback = Some(LookbackDoc::Map {
+                last: Some(Whole::Is(last)),
+                age: None,
+                unknown: Vec::new(),
+            });
+        }
+        self
+    }
+
+    /// Sets the string param `key`, or with `None` removes it; a step that is not a map
+    /// stays as it is.
+    pub fn set_param(&mut self, key: &str, value: Option<&str>) {
+        let StepDoc::Map { with, .. } = self else {
+            return;
+        };
+        if !matches!(with, Some(ParamsDoc::Map(_))) {
+            *with = Some(ParamsDoc::Map(Vec::new()));
+        }
+        let Some(ParamsDoc::Map(params)) = with else {
+            return;
+        };
+        let at = params.iter().position(|(k, _)| k == &Key::Name(key.into()));
+        match (at, value) {
+            (Some(i), Some(v)) => params[i].1 = Param::Text(v.into()),
+            (None, Some(v)) => params.push((Key::Name(key.into()), Param::Text(v.into()))),
+            (Some(i), None) => {
+                params.remove(i);
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+/// What cannot be written back: a value of the wrong shape, kept only as its [`Kind`].
+fn unwritable<E: ser::Error>(what: &str, kind: Kind) -> E {
+    E::custom(format!(
+        "{what} is {}, which a check refuses",
+        kind.describe()
+    ))
+}
+
+impl Serialize for Key {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Key::Name(name) => s.serialize_str(name),
+            Key::Other(text) => Err(ser::Error::custom(format!(
+                "key {text} is not a string, which a check refuses"
+            ))),
+        }
+    }
+}
+
+impl Serialize for Param {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Param::Text(text) => s.serialize_str(text),
+            // The map or list it was read from, so the file reads the same.
+            Param::Json(json) => serde_json::from_str::<serde_json::Value>(json)
+                .map_err(ser::Error::custom)?
+                .serialize(s),
+            Param::Scalar(kind, _) | Param::Not(kind) => Err(unwritable("a param", *kind)),
+        }
+    }
+}
+
+impl Serialize for ParamsDoc {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ParamsDoc::Map(params) => {
+                let mut map = s.serialize_map(Some(params.len()))?;
+                for (k, v) in params {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+            ParamsDoc::Not(Kind::Empty) => s.serialize_unit(),
+            ParamsDoc::Not(kind) => Err(unwritable("`with`", *kind)),
+        }
+    }
+}
+
+impl Serialize for LookbackDoc {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            LookbackDoc::Map { last, age, .. } => {
+                let mut map = s.serialize_map(None)?;
+                match last {
+                    Some(Whole::Is(n)) => map.serialize_entry("last", n)?,
+                    Some(Whole::Not(kind)) => return Err(unwritable("`lookback.last`", *kind)),
+                    None => {}
+                }
+                match age {
+                    Some(Text::Is(text)) => map.serialize_entry("age", text)?,
+                    Some(Text::Not(kind)) => return Err(unwritable("`lookback.age`", *kind)),
+                    None => {}
+                }
+                map.end()
+            }
+            LookbackDoc::Not(Kind::Empty) => s.serialize_unit(),
+            LookbackDoc::Not(kind) => Err(unwritable("`lookback`", *kind)),
+        }
+    }
+}
+
+impl Serialize for StepDoc {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (uses, with, lookback) = match self {
+            StepDoc::Map {
+                uses,
+                with,
+                lookback,
+                ..
+            } => (uses, with, lookback),
+            StepDoc::Not(kind) => return Err(unwritable("a transform", *kind)),
+        };
+        let mut map = s.serialize_map(None)?;
+        match uses {
+            Some(Text::Is(name)) => map.serialize_entry("uses", name)?,
+            Some(Text::Not(kind)) => return Err(unwritable("`uses`", *kind)),
+            None => {}
+        }
+        if let Some(with) = with {
+            map.serialize_entry("with", with)?;
+        }
+        if let Some(lookback) = lookback {
+            map.serialize_entry("lookback", lookback)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for StepsDoc {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            StepsDoc::List(steps) => {
+                let mut seq = s.serialize_seq(Some(steps.len()))?;
+                for step in steps {
+                    seq.serialize_element(step)?;
+                }
+                seq.end()
+            }
+            StepsDoc::Not(Kind::Empty) => s.serialize_unit(),
+            StepsDoc::Not(kind) => Err(unwritable("`transforms`", *kind)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,6 +604,32 @@ mod tests {
                 (Key::Name("m".into()), Param::Json(r#"{"x":[1]}"#.into())),
             ]))
         );
+    }
+
+    #[test]
+    fn steps_are_written_back_as_they_read() {
+        let text = "- uses: mirror-policy\n  with:\n    cluster: a\n    dedup: '10'\n    \
+                    json:\n      x:\n      - 1\n  lookback:\n    last: 5\n    age: 1h\n\
+                    - uses: origin-strip\n";
+        let steps: StepsDoc = serde_yaml::from_str(text).unwrap();
+        assert_eq!(serde_yaml::to_string(&steps).unwrap(), text);
+        let mut built = StepDoc::new("loop-guard", [("cluster", "a")]).lookback_last(3);
+        built.set_param("max_hops", Some("4"));
+        built.set_param("cluster", Some("b"));
+        assert_eq!(
+            serde_yaml::to_string(&built).unwrap(),
+            "uses: loop-guard\nwith:\n  cluster: b\n  max_hops: '4'\nlookback:\n  last: 3\n"
+        );
+        built.set_param("cluster", None);
+        assert!(!serde_yaml::to_string(&built).unwrap().contains("cluster"));
+    }
+
+    #[test]
+    fn what_a_check_refuses_is_not_written() {
+        let steps: StepsDoc =
+            serde_yaml::from_str("- uses: m\n  with: {n: 5}\n- [not, a, step]\n").unwrap();
+        let err = serde_yaml::to_string(&steps).unwrap_err().to_string();
+        assert!(err.contains("a param is a number"), "{err}");
     }
 
     #[test]

@@ -26,12 +26,12 @@ use crate::error::ChainFileError;
 pub mod doc;
 mod resolve;
 
-pub use doc::{FileDoc, StepsDoc};
+pub use doc::{FileDoc, StepDoc, StepsDoc};
 pub use resolve::{
     default_modules_dir, is_module_file, module_name, ModuleResolver, MODULES_SUBDIR,
 };
 
-use doc::{Key, LookbackDoc, Param, ParamsDoc, StepDoc, Text, Whole};
+use doc::{Key, LookbackDoc, Param, ParamsDoc, Text, Whole};
 
 /// A module to put in a chain: its name, bytes and configuration.
 #[derive(Debug, Clone, Default)]

@@ -1,9 +1,10 @@
 //! The `harness` binary's commands (not part of the library): the clap definitions, each
-//! command in its own module, split into loading, running and rendering, and the exit codes,
-//! chosen by the variant of the error.
+//! command in its own module, split into loading, running and rendering, and the exit codes
+//! of every command, chosen by the variant of the error.
 //!
 //! `test`: [`load`] (limits, records, modules, chain, look-back) -> [`run`] (batches through
-//! the chain, into a [`run::TestReport`]) -> [`render`] (text, or JSON).
+//! the chain, into a [`run::TestReport`]) -> [`render`] (text, or JSON). `simulate`: the flags
+//! here, the runs in the library's `simulate::command`.
 
 use std::path::PathBuf;
 
@@ -11,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use host_harness::input::InputFormat;
 use host_harness::report::OutputFormat;
+use host_harness::simulate::command::SimulateError;
 use host_harness::tag::Carrier;
 use host_harness::{ChainFileError, EngineError, HarnessError, InputError};
 
@@ -19,12 +21,19 @@ pub mod inspect;
 pub mod load;
 pub mod render;
 pub mod run;
+pub mod simulate;
 pub mod test;
 
+/// The command did its job: every record written, every tag read, every invariant held.
 pub const EXIT_OK: u8 = 0;
+/// Bad arguments, unreadable input, an engine that cannot start, an output not writable.
 pub const EXIT_OTHER: u8 = 1;
+/// A module refused a write (`test`), or a tag is malformed (`inspect`).
 pub const EXIT_REFUSED: u8 = 2;
+/// What the command runs cannot be loaded: a chain or topology file, a module, its params.
 pub const EXIT_LOAD: u8 = 3;
+/// An invariant of `simulate` failed.
+pub const EXIT_INVARIANT: u8 = 4;
 
 #[derive(Parser)]
 #[command(
@@ -49,7 +58,7 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Simulate clusters, links, producers and faults on the real modules and check that no
     /// record loops, is lost or is stored twice
-    Simulate(Box<host_harness::simulate::cli::SimulateArgs>),
+    Simulate(Box<simulate::SimulateArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -127,6 +136,9 @@ pub enum CommandError {
     /// Modules a command needs are not built.
     #[error("{0}")]
     NotBuilt(String),
+    /// A simulation that gives no verdict.
+    #[error(transparent)]
+    Simulate(#[from] SimulateError),
 }
 
 impl CommandError {
@@ -138,6 +150,12 @@ impl CommandError {
             | CommandError::Load(_)
             | CommandError::ModuleSetting(_)
             | CommandError::NotBuilt(_) => EXIT_LOAD,
+            CommandError::Simulate(e) => match e {
+                SimulateError::Topology(_)
+                | SimulateError::NotBuilt { .. }
+                | SimulateError::Simulation(_) => EXIT_LOAD,
+                SimulateError::Write { .. } => EXIT_OTHER,
+            },
         }
     }
 }
@@ -177,6 +195,28 @@ mod tests {
             })
             .exit_code(),
             EXIT_LOAD
+        );
+    }
+
+    #[test]
+    fn simulate_exit_codes_follow_the_variant() {
+        use host_harness::simulate::TopologyError;
+        let topology = || TopologyError::Invalid("x".into());
+        let code = |e: SimulateError| CommandError::from(e).exit_code();
+        assert_eq!(code(SimulateError::Topology(topology())), EXIT_LOAD);
+        assert_eq!(
+            code(SimulateError::NotBuilt {
+                source: Box::new(topology()),
+                modules_dir: "m".into()
+            }),
+            EXIT_LOAD
+        );
+        assert_eq!(
+            code(SimulateError::Write {
+                path: "r.json".into(),
+                source: std::io::ErrorKind::NotFound.into()
+            }),
+            EXIT_OTHER
         );
     }
 

@@ -19,7 +19,7 @@
 //!
 //! The file format, the invariants and an example run are in `host-harness/SIMULATE.md`.
 
-pub mod cli;
+pub mod command;
 pub mod forge;
 pub mod invariants;
 pub mod picture;

@@ -1,21 +1,23 @@
 //! A seeded random number generator (SplitMix64: same seed, same numbers, on every platform)
 //! and random topologies for property tests and long runs.
 
-use serde_yaml::{Mapping, Value};
+use crate::chain_file::{StepDoc, StepsDoc};
 
 use super::topology::{
     ClusterDef, FaultDef, LinkDef, LinkKind, ProducerDef, SizeDef, TopicDef, TopologyFile,
 };
 
-/// SplitMix64.
+/// SplitMix64: the one seeded generator of the host code and its tests.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator whose numbers depend on `seed` alone.
     pub fn new(seed: u64) -> Self {
         Rng(seed ^ 0x005E_ED0F_70B0_1061)
     }
 
+    /// The next number.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -61,20 +63,12 @@ pub const TOPIC: &str = "orders";
 /// The topic of the optional native-mirror star.
 pub const MIRROR_TOPIC: &str = "metrics";
 
-fn step(uses: &str, with: &[(&str, String)], lookback: Option<u64>) -> Value {
-    let mut m = Mapping::new();
-    m.insert("uses".into(), uses.into());
-    let mut w = Mapping::new();
-    for (k, v) in with {
-        w.insert((*k).into(), v.clone().into());
+fn step(uses: &str, with: &[(&str, String)], lookback: Option<u64>) -> StepDoc {
+    let step = StepDoc::new(uses, with.iter().cloned());
+    match lookback {
+        Some(last) => step.lookback_last(last),
+        None => step,
     }
-    m.insert("with".into(), Value::Mapping(w));
-    if let Some(last) = lookback {
-        let mut lb = Mapping::new();
-        lb.insert("last".into(), last.into());
-        m.insert("lookback".into(), Value::Mapping(lb));
-    }
-    Value::Mapping(m)
 }
 
 /// A random topology: 2 to 8 clusters, bridges in a random graph with a cycle and random
@@ -171,7 +165,7 @@ pub fn topology(seed: u64) -> TopologyFile {
         chain.push(step("mirror-policy", &with, Some(window)));
         let mut topics = vec![TopicDef {
             name: TOPIC.into(),
-            transforms: Some(Value::Sequence(chain)),
+            transforms: Some(StepsDoc::List(chain)),
         }];
         if let Some((hub, edges_of_star)) = &star {
             let mut cw = vec![("cluster", id.clone())];
@@ -183,12 +177,12 @@ pub fn topology(seed: u64) -> TopologyFile {
                 cw.push(("mirror_of", of.join(",")));
                 topics.push(TopicDef {
                     name: MIRROR_TOPIC.into(),
-                    transforms: Some(Value::Sequence(vec![step("mirror-policy", &cw, None)])),
+                    transforms: Some(StepsDoc::List(vec![step("mirror-policy", &cw, None)])),
                 });
             } else if edges_of_star.contains(&c) {
                 topics.push(TopicDef {
                     name: MIRROR_TOPIC.into(),
-                    transforms: Some(Value::Sequence(vec![step("origin-tag", &cw, None)])),
+                    transforms: Some(StepsDoc::List(vec![step("origin-tag", &cw, None)])),
                 });
             }
         }

@@ -27,12 +27,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use policy::GuardConfig;
+use policy::params::{CARRIER, CLUSTER, SECRET};
+use policy::{GuardConfig, ParamError};
 use serde::{Deserialize, Serialize};
-use serde_yaml::Value;
 
 use crate::chain::ModuleSpec;
-use crate::chain_file::{ChainFile, ModuleResolver};
+use crate::chain_file::doc::Kind;
+use crate::chain_file::{ChainFile, ModuleResolver, StepsDoc};
+use crate::error::ChainFileError;
 use crate::policies::{self, PolicyModule};
 
 /// Default `max_time_ms`: simulated time after which a run that has not settled stops.
@@ -102,9 +104,10 @@ pub struct ClusterDef {
 pub struct TopicDef {
     pub name: String,
     /// The chain every write to this topic goes through: a transforms file's list
-    /// (`uses`, `with`, `lookback`). None: records are stored as written.
+    /// (`uses`, `with`, `lookback`), checked as a chain file's. None: records are stored as
+    /// written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transforms: Option<Value>,
+    pub transforms: Option<StepsDoc>,
 }
 
 /// How a link moves records.
@@ -263,16 +266,68 @@ pub enum FaultDef {
 }
 
 /// A topology file that cannot be simulated.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", .message)]
-pub struct TopologyError {
-    pub message: String,
+#[derive(Debug, thiserror::Error)]
+pub enum TopologyError {
+    /// The file cannot be read.
+    #[error("cannot read topology file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Not YAML, or not shaped like a topology (an unknown field, a missing one, a wrong type).
+    #[error(transparent)]
+    Syntax(#[from] serde_yaml::Error),
+
+    /// An error in the file at `path`.
+    #[error("{}: {error}", path.display())]
+    InFile {
+        path: PathBuf,
+        #[source]
+        error: Box<TopologyError>,
+    },
+
+    /// A topic's `transforms` is not a list.
+    #[error("{topic}: `transforms` must be a list of steps (uses, with, lookback)")]
+    TransformsNotAList { topic: String },
+
+    /// A topic's write path is not a valid transforms list, or names a module that cannot be
+    /// found or read. The chain-file message is shown without its file, which `topic` names.
+    #[error("{topic}: {}", .source.detail())]
+    Chain {
+        topic: String,
+        #[source]
+        source: ChainFileError,
+    },
+
+    /// A policy step refuses its params, as its `init` would.
+    #[error("{topic}: step {step}: {error}")]
+    Params {
+        topic: String,
+        step: String,
+        error: ParamError,
+    },
+
+    /// The file reads, but describes something that cannot be simulated; the message says
+    /// what and where.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl TopologyError {
-    fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
+    /// Whether a step names a module that is not there (perhaps none is built).
+    pub fn is_module_not_found(&self) -> bool {
+        match self {
+            TopologyError::InFile { error, .. } => error.is_module_not_found(),
+            TopologyError::Chain { source, .. } => {
+                matches!(source, ChainFileError::ModuleNotFound { .. })
+            }
+            TopologyError::Read { .. }
+            | TopologyError::Syntax(_)
+            | TopologyError::TransformsNotAList { .. }
+            | TopologyError::Params { .. }
+            | TopologyError::Invalid(_) => false,
         }
     }
 }
@@ -421,7 +476,7 @@ pub struct Topology {
 impl TopologyFile {
     /// Parses YAML text.
     pub fn parse(text: &str) -> Result<Self, TopologyError> {
-        serde_yaml::from_str(text).map_err(|e| TopologyError::new(e.to_string()))
+        Ok(serde_yaml::from_str(text)?)
     }
 
     /// The file as YAML.
@@ -435,18 +490,21 @@ impl Topology {
     /// and relative `.wasm` paths against the file's folder.
     pub fn load(path: impl AsRef<Path>, resolver: &ModuleResolver) -> Result<Self, TopologyError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            TopologyError::new(format!("cannot read topology file {}: {e}", path.display()))
+        let text = std::fs::read_to_string(path).map_err(|source| TopologyError::Read {
+            path: path.to_path_buf(),
+            source,
         })?;
-        let file = TopologyFile::parse(&text)
-            .map_err(|e| TopologyError::new(format!("{}: {}", path.display(), e.message)))?;
+        let in_file = |error| TopologyError::InFile {
+            path: path.to_path_buf(),
+            error: Box::new(error),
+        };
+        let file = TopologyFile::parse(&text).map_err(in_file)?;
         let name = file.name.clone().unwrap_or_else(|| {
             path.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "topology".into())
         });
-        Self::build(file, name, Some(path), resolver)
-            .map_err(|e| TopologyError::new(format!("{}: {}", path.display(), e.message)))
+        Self::build(file, name, Some(path), resolver).map_err(in_file)
     }
 
     /// Checks a parsed topology. `path` is where relative module paths are resolved from.
@@ -465,7 +523,7 @@ impl Topology {
         path: Option<&Path>,
         resolver: &ModuleResolver,
     ) -> Result<Self, TopologyError> {
-        let err = |m: String| Err(TopologyError::new(m));
+        let err = |m: String| Err(TopologyError::Invalid(m));
         let mut warnings = Vec::new();
         if file.clusters.is_empty() {
             return err("`clusters` is empty: a topology needs at least one cluster".into());
@@ -512,7 +570,7 @@ impl Topology {
         }
         let cluster_of = |id: &str, what: &str| -> Result<usize, TopologyError> {
             clusters.iter().position(|c| c.id == id).ok_or_else(|| {
-                TopologyError::new(format!(
+                TopologyError::Invalid(format!(
                     "{what}: no cluster {id:?} (clusters: {})",
                     clusters
                         .iter()
@@ -535,7 +593,7 @@ impl Topology {
                 .copied()
                 .find(|&n| nodes[n].topic == topic)
                 .ok_or_else(|| {
-                    TopologyError::new(format!(
+                    TopologyError::Invalid(format!(
                         "{what}: cluster {} has no topic {topic:?}",
                         clusters[cluster].id
                     ))
@@ -565,7 +623,7 @@ impl Topology {
                 return err(format!("{what}: the same link is listed twice"));
             }
             let positive = |v: Option<u64>, default: u64, field: &str| match v {
-                Some(0) => Err(TopologyError::new(format!(
+                Some(0) => Err(TopologyError::Invalid(format!(
                     "{what}: `{field}` must be at least 1"
                 ))),
                 Some(v) => Ok(v),
@@ -739,7 +797,7 @@ impl Topology {
                 return Ok(i);
             }
             let known: Vec<&str> = links.iter().map(|l| l.name.as_str()).collect();
-            Err(TopologyError::new(format!(
+            Err(TopologyError::Invalid(format!(
                 "{what}: no link named {name:?} (links: {})",
                 if known.is_empty() {
                     "none".to_string()
@@ -871,30 +929,27 @@ fn build_node(
     warnings: &mut Vec<String>,
 ) -> Result<Node, TopologyError> {
     let label = format!("cluster {}, topic {}", c.id, t.name);
-    let mut specs = Vec::new();
-    match &t.transforms {
-        None | Some(Value::Null) => {}
-        Some(Value::Sequence(list)) if list.is_empty() => {}
-        Some(list @ Value::Sequence(_)) => {
-            let mut doc = serde_yaml::Mapping::new();
-            doc.insert(Value::from("transforms"), list.clone());
-            let text = serde_yaml::to_string(&doc).unwrap_or_default();
-            let file = ChainFile::parse(&text, chain_path).map_err(|e| {
-                TopologyError::new(format!("{label}: {}", strip_path(&e.to_string())))
-            })?;
-            for w in &file.warnings {
-                warnings.push(format!("{label}: {}", strip_path(w)));
-            }
-            specs = file
-                .resolve(resolver)
-                .map_err(|e| TopologyError::new(format!("{label}: {e}")))?;
+    let chain_err = |source| TopologyError::Chain {
+        topic: label.clone(),
+        source,
+    };
+    let mut specs = match &t.transforms {
+        None | Some(StepsDoc::Not(Kind::Empty)) => Vec::new(),
+        Some(StepsDoc::List(list)) if list.is_empty() => Vec::new(),
+        Some(StepsDoc::List(list)) => {
+            let mut found = Vec::new();
+            let transforms =
+                ChainFile::steps(list.clone(), chain_path, &mut found).map_err(chain_err)?;
+            warnings.extend(found.into_iter().map(|w| format!("{label}: {w}")));
+            let file = ChainFile {
+                path: chain_path.to_path_buf(),
+                transforms,
+                warnings: Vec::new(),
+            };
+            file.resolve(resolver).map_err(chain_err)?
         }
-        Some(_) => {
-            return Err(TopologyError::new(format!(
-                "{label}: `transforms` must be a list of steps (uses, with, lookback)"
-            )))
-        }
-    }
+        Some(StepsDoc::Not(_)) => return Err(TopologyError::TransformsNotAList { topic: label }),
+    };
     let mut steps = Vec::new();
     let mut carrier = None;
     let mut guard = None;
@@ -905,17 +960,24 @@ fn build_node(
         let module = policies::find(&spec.name);
         if let Some(m) = module {
             if let Some(secret) = &c.secret {
-                if m.takes("secret") && !spec.params.contains_key("secret") {
-                    spec.params.insert("secret".into(), secret.clone());
+                if m.takes(SECRET.name) {
+                    spec.params
+                        .entry(SECRET.name.into())
+                        .or_insert_with(|| secret.clone());
                 }
             }
+            let params_err = |error| TopologyError::Params {
+                topic: label.clone(),
+                step: spec.name.clone(),
+                error,
+            };
             // The module's own parse of its params: what it will run with.
-            let policy = m
-                .build(&spec.params)
-                .map_err(|e| TopologyError::new(format!("{label}: step {}: {e}", spec.name)))?;
+            let policy = m.build(&spec.params).map_err(params_err)?;
             let summary = policy.summary();
-            if let Some(cluster) = spec.params.get("cluster") {
-                if cluster != &c.id {
+            // What the step's `with` says, as the module reads it.
+            let given = m.given(&spec.params).map_err(params_err)?;
+            if let Some(cluster) = given.get(&CLUSTER) {
+                if cluster != c.id {
                     warnings.push(format!(
                         "{label}: step {} has cluster={cluster}, not {}",
                         spec.name, c.id
@@ -923,7 +985,7 @@ fn build_node(
                 }
             }
             has_secret |= summary.verifies;
-            if spec.params.contains_key("carrier") {
+            if given.get(&CARRIER).is_some() {
                 if carrier.is_some_and(|c| c != summary.carrier) {
                     warnings.push(format!("{label}: steps disagree on `carrier`"));
                 }
@@ -956,16 +1018,4 @@ fn build_node(
         dedup,
         native_target: false,
     })
-}
-
-/// Chain-file messages start with `chain file PATH:`, which here is the topology file the
-/// caller names already.
-fn strip_path(message: &str) -> String {
-    match message.strip_prefix("chain file ") {
-        Some(rest) => match rest.split_once(": ") {
-            Some((_, tail)) => tail.to_string(),
-            None => message.to_string(),
-        },
-        None => message.to_string(),
-    }
 }

@@ -1,35 +1,11 @@
 //! The `harness` binary as a user runs it: stdout, stderr and exit codes.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use base64::Engine as _;
 use serde_json::Value;
 
-fn modules_dir() -> PathBuf {
-    integration::wasm_path("misbehave")
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn harness(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run harness");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+use crate::support::{harness, modules_dir, stderr, stdout};
 
 /// `harness test` with the workspace's modules dir.
 fn test(args: &[&str], stdin: &str) -> Output {
@@ -37,14 +13,6 @@ fn test(args: &[&str], stdin: &str) -> Output {
     let mut all = vec!["test", "--modules-dir", dir.to_str().unwrap()];
     all.extend_from_slice(args);
     harness(&all, stdin)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn code(o: &Output) -> i32 {
@@ -403,12 +371,9 @@ fn lookback_records_reach_a_module() {
     assert!(out.contains("value=\"d\": passed"), "{out}");
 }
 
+/// A record produced on `east` and bridged to `west`.
 fn tagged(value: &[u8]) -> Vec<u8> {
-    let tag = origin::Envelope::new_origin("east", 1_700_000_000_000, [1, 2, 3, 4, 5, 6, 7, 8])
-        .unwrap()
-        .with_hop("west")
-        .unwrap();
-    origin::wrap(&tag, value)
+    integration::tagged(&["east", "west"], value, None)
 }
 
 fn b64_line(value: &[u8]) -> String {
@@ -420,16 +385,17 @@ fn b64_line(value: &[u8]) -> String {
 
 #[test]
 fn inspect_decodes_origin_tags() {
-    let input = [
-        b64_line(&tagged(b"{\"temp\":21}")),
-        r#"{"value":"plain"}"#.to_string(),
-    ]
-    .join("\n");
+    let value = b"{\"temp\":21}";
+    let input = [b64_line(&tagged(value)), r#"{"value":"plain"}"#.to_string()].join("\n");
     let o = harness(&["inspect", "--input-format", "jsonl"], &input);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
     assert!(
-        out.contains("#0 tagged origin=east hops=1 path=east>west flags=0x00 timestamp=1700000000000 id=0807060504030201 mac=none payload=\"{\\\"temp\\\":21}\""),
+        out.contains(&format!(
+            "#0 tagged origin=east hops=1 path=east>west flags=0x00 timestamp=1700000000000 \
+             id={:016x} mac=none payload=\"{{\\\"temp\\\":21}}\"",
+            u64::from_le_bytes(integration::record_id("east", value))
+        )),
         "{out}"
     );
     assert!(out.contains("#1 untagged \"plain\""), "{out}");

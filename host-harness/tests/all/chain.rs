@@ -9,19 +9,10 @@ use host_harness::{
     HarnessError, ModuleResolver, ModuleSpec, Outcome,
 };
 
-fn misbehave(mode: &str) -> ModuleSpec {
-    ModuleSpec::new("misbehave", integration::wasm("misbehave")).param("mode", mode)
-}
+use crate::support::{misbehave, values};
 
 fn sdk_hello() -> ModuleSpec {
     ModuleSpec::new("sdk-hello", integration::wasm("sdk-hello"))
-}
-
-fn values(records: &[Record]) -> Vec<String> {
-    records
-        .iter()
-        .map(|r| String::from_utf8_lossy(r.value.as_ref()).into_owned())
-        .collect()
 }
 
 fn two_module_chain() -> Chain {

@@ -3,14 +3,12 @@
 //! once scanned every record's lineage per record). No timing is asserted.
 
 use fluvio_protocol::record::Record;
-use host_harness::{Batch, Chain, ChainFailure, ChainOptions, Engine, Fate, ModuleSpec, Outcome};
+use host_harness::{Batch, ChainFailure, Fate, ModuleSpec, Outcome};
+
+use crate::support::chain;
 
 const RECORDS: usize = 20_000;
 const BASE_OFFSET: i64 = 1_000;
-
-fn chain(specs: &[ModuleSpec]) -> Chain {
-    Chain::new(&Engine::shared().unwrap(), specs, &ChainOptions::default()).unwrap()
-}
 
 fn passthrough(name: &str) -> ModuleSpec {
     ModuleSpec::new(name, integration::wasm("passthrough"))

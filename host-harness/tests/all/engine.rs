@@ -6,13 +6,7 @@ use host_harness::{
     Batch, Chain, ChainOptions, Engine, EngineError, Lookback, ModuleSpec, Outcome, TransformKind,
 };
 
-fn misbehave(mode: &str) -> ModuleSpec {
-    ModuleSpec::new("misbehave", integration::wasm("misbehave")).param("mode", mode)
-}
-
-fn chain(specs: &[ModuleSpec]) -> Chain {
-    Chain::new(&Engine::shared().unwrap(), specs, &ChainOptions::default()).unwrap()
-}
+use crate::support::{chain, misbehave, values};
 
 fn build_err(spec: ModuleSpec) -> EngineError {
     Chain::new(
@@ -21,13 +15,6 @@ fn build_err(spec: ModuleSpec) -> EngineError {
         &ChainOptions::default(),
     )
     .unwrap_err()
-}
-
-fn values(records: &[Record]) -> Vec<String> {
-    records
-        .iter()
-        .map(|r| String::from_utf8_lossy(r.value.as_ref()).into_owned())
-        .collect()
 }
 
 #[test]

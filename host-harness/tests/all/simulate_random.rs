@@ -2,22 +2,15 @@
 //! and diamonds, mirror-guarded clusters, native-mirror stars, secrets and forgers, links
 //! going down and replaying, clusters restarting, reordering) must keep every invariant.
 //!
-//! `SIMULATE_SEEDS=A..B cargo test -p host-harness --test simulate_random` runs other seeds
-//! (default 0..200); `harness simulate --random --seeds 0..10000` is the long run.
+//! `SIMULATE_SEEDS=A..B cargo test -p host-harness --test all simulate_random` runs other
+//! seeds (default 0..200); `harness simulate --random --seeds 0..10000` is the long run.
 
 use std::collections::BTreeMap;
 
-use host_harness::simulate::{self, cli::parse_seeds, random, Report, Topology, TopologyFile};
-use host_harness::{Engine, ModuleResolver};
+use host_harness::simulate::{self, command::parse_seeds, random, Report, Topology, TopologyFile};
+use host_harness::Engine;
 
-fn resolver() -> ModuleResolver {
-    ModuleResolver::new(
-        integration::wasm_path("mirror-policy")
-            .parent()
-            .unwrap()
-            .to_path_buf(),
-    )
-}
+use crate::support::{harness, modules_dir, resolver, stdout};
 
 fn seeds() -> std::ops::Range<u64> {
     match std::env::var("SIMULATE_SEEDS") {
@@ -197,21 +190,28 @@ fn a_random_topology_written_out_runs_the_same_from_its_file() {
 
 #[test]
 fn the_long_run_command_reports_every_seed() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["simulate", "--random", "--seeds", "0..5", "--modules-dir"])
-        .arg(resolver().modules_dir)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let dir = modules_dir();
+    let dir = dir.to_str().unwrap();
+    let out = harness(
+        &[
+            "simulate",
+            "--random",
+            "--seeds",
+            "0..5",
+            "--modules-dir",
+            dir,
+        ],
+        "",
+    );
+    let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
         text.starts_with("random topologies, seeds 0..5: 5 run(s), 5 passed, 0 failed;"),
         "{text}"
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["simulate", "--random", "--seed", "4", "--print-topology"])
-        .output()
-        .unwrap();
-    let yaml = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(yaml, random::topology(4).to_yaml());
+    let out = harness(
+        &["simulate", "--random", "--seed", "4", "--print-topology"],
+        "",
+    );
+    assert_eq!(stdout(&out), random::topology(4).to_yaml());
 }

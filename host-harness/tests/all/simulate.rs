@@ -1,48 +1,27 @@
 //! `harness simulate` on the example topologies, from the built binary, and the simulator's
 //! invariants shown to fail when a topology breaks them.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
-use host_harness::simulate::{self, Report, Topology, TopologyFile};
-use host_harness::{Engine, ModuleResolver};
+use host_harness::chain_file::StepsDoc;
+use host_harness::simulate::{self, Report, Topology, TopologyError, TopologyFile};
+use host_harness::{ChainFileError, Engine};
 use serde_json::Value;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn modules_dir() -> PathBuf {
-    integration::wasm_path("mirror-policy")
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use crate::support::{harness, modules_dir, resolver, stderr, stdout};
 
 fn topologies() -> PathBuf {
-    workspace().join("examples/topologies")
+    integration::workspace_root().join("examples/topologies")
 }
 
+/// `harness simulate ARGS` on the built modules.
 fn simulate(args: &[&str]) -> Output {
     let dir = modules_dir();
-    Command::new(env!("CARGO_BIN_EXE_harness"))
-        .arg("simulate")
-        .args(args)
-        .arg("--modules-dir")
-        .arg(&dir)
-        .output()
-        .expect("run harness")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    let mut all = vec!["simulate"];
+    all.extend_from_slice(args);
+    all.extend(["--modules-dir", dir.to_str().unwrap()]);
+    harness(&all, "")
 }
 
 fn examples() -> Vec<PathBuf> {
@@ -111,7 +90,7 @@ fn every_example_topology_passes_every_invariant() {
 #[test]
 fn the_examples_exercise_what_they_claim() {
     let engine = Engine::shared().unwrap();
-    let resolver = ModuleResolver::new(modules_dir());
+    let resolver = resolver();
     let run = |name: &str| -> Report {
         let t = Topology::load(topologies().join(name), &resolver).unwrap();
         simulate::run(&engine, &t, t.seed, &mut |_| {}).unwrap()
@@ -339,11 +318,76 @@ fn bad_topology_files_exit_3_with_the_reason() {
 }
 
 #[test]
+fn topology_errors_are_typed() {
+    let check = |transforms: &str| {
+        let text = format!("clusters:\n  - id: a\n    topics:\n      - name: t\n        transforms: {transforms}\n");
+        Topology::from_file(TopologyFile::parse(&text).unwrap(), None, &resolver()).unwrap_err()
+    };
+    let e = check("[{uses: mirror-polcy, with: {cluster: a}}]");
+    assert!(e.is_module_not_found(), "{e}");
+    assert!(
+        matches!(&e, TopologyError::Chain { source: ChainFileError::ModuleNotFound { name, .. }, .. } if name == "mirror-polcy"),
+        "{e:?}"
+    );
+    let e = check("[{uses: mirror-policy, with: {cluster: a, dedup: lots}}]");
+    assert!(
+        matches!(&e, TopologyError::Params { step, error, .. }
+            if step == "mirror-policy" && error.param() == "dedup"),
+        "{e:?}"
+    );
+    assert!(!e.is_module_not_found());
+    let e = check("[{uses: mirror-policy, with: {dedup: 5}}]");
+    assert!(
+        matches!(
+            &e,
+            TopologyError::Chain {
+                source: ChainFileError::Step { index: 1, .. },
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = check("{uses: mirror-policy}");
+    assert!(
+        matches!(&e, TopologyError::TransformsNotAList { .. }),
+        "{e:?}"
+    );
+    assert!(matches!(
+        TopologyFile::parse("clusters: 5\n"),
+        Err(TopologyError::Syntax(_))
+    ));
+}
+
+#[test]
+fn without_built_modules_the_error_says_how_to_build_them_and_no_seed_runs() {
+    let empty = tempfile::tempdir().unwrap();
+    let dir = empty.path().to_str().unwrap();
+    for args in [
+        &[
+            "simulate",
+            "--random",
+            "--seeds",
+            "0..3",
+            "--modules-dir",
+            dir,
+        ][..],
+        &["simulate", "--random", "--seed", "3", "--modules-dir", dir],
+    ] {
+        let out = harness(args, "");
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("module `mirror-policy` not found")
+                && stderr(&out).contains("the policy modules are not built in"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert_eq!(stdout(&out), "", "{args:?}");
+    }
+}
+
+#[test]
 fn help_documents_the_command_and_its_exit_codes() {
-    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["simulate", "--help"])
-        .output()
-        .unwrap();
+    let out = harness(&["simulate", "--help"], "");
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     for needle in [
@@ -368,24 +412,17 @@ fn run_edited(name: &str, edit: impl FnOnce(&mut TopologyFile)) -> Report {
     let path = topologies().join(name);
     let mut file = TopologyFile::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
     edit(&mut file);
-    let resolver = ModuleResolver::new(modules_dir());
-    let t = Topology::from_file(file, Some(&path), &resolver).unwrap();
+    let t = Topology::from_file(file, Some(&path), &resolver()).unwrap();
     simulate::run(&Engine::shared().unwrap(), &t, t.seed, &mut |_| {}).unwrap()
 }
 
 fn with_param(file: &mut TopologyFile, cluster: &str, topic: &str, key: &str, value: Option<&str>) {
     let c = file.clusters.iter_mut().find(|c| c.id == cluster).unwrap();
     let t = c.topics.iter_mut().find(|t| t.name == topic).unwrap();
-    let steps = t.transforms.as_mut().unwrap().as_sequence_mut().unwrap();
-    let with = steps[0].get_mut("with").unwrap().as_mapping_mut().unwrap();
-    match value {
-        Some(v) => {
-            with.insert(key.into(), v.into());
-        }
-        None => {
-            with.remove(key);
-        }
-    }
+    let Some(StepsDoc::List(steps)) = t.transforms.as_mut() else {
+        panic!("{cluster}/{topic} has a write path")
+    };
+    steps[0].set_param(key, value);
 }
 
 #[test]
@@ -473,7 +510,7 @@ fn a_bridge_into_a_mirror_topic_from_a_non_upstream_is_warned_about_and_refused(
     let mut file = TopologyFile::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
     with_param(&mut file, "west", "orders", "mirror_of", Some("nobody"));
     file.producers.retain(|p| p.cluster != "west");
-    let t = Topology::from_file(file, Some(&path), &ModuleResolver::new(modules_dir())).unwrap();
+    let t = Topology::from_file(file, Some(&path), &resolver()).unwrap();
     assert!(
         t.warnings
             .iter()

@@ -13,9 +13,7 @@ use host_harness::{
     DEFAULT_TABLE_ELEMENTS, DEFAULT_TIMEOUT,
 };
 
-fn misbehave(mode: &str) -> ModuleSpec {
-    ModuleSpec::new("misbehave", integration::wasm("misbehave")).param("mode", mode)
-}
+use crate::support::misbehave;
 
 fn chain_with(spec: ModuleSpec, limits: Limits) -> Chain {
     Chain::new(
@@ -577,7 +575,8 @@ fn the_process_stays_within_the_memory_cap_whatever_the_corpus_does() {
     }
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
-            "the_process_stays_within_the_memory_cap_whatever_the_corpus_does",
+            // The test's path in this binary, `module::name`.
+            "limits::the_process_stays_within_the_memory_cap_whatever_the_corpus_does",
             "--exact",
             "--nocapture",
             "--test-threads=1",

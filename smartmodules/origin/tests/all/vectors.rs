@@ -5,7 +5,7 @@ use origin::{
     MAX_TAG_LEN_NO_MAC,
 };
 
-const FORMAT_MD: &str = include_str!("../../../docs/FORMAT.md");
+const FORMAT_MD: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/FORMAT.md"));
 
 /// The lines of the fenced block that opens with "```<tag>".
 fn block(tag: &str) -> Vec<&'static str> {
