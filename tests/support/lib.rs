@@ -1,6 +1,6 @@
 //! Test support shared by every test binary of the workspace: the wasm modules and fixtures,
-//! built once per process with the same command a user runs (`cargo build-modules`), and
-//! tagged records as the modules write them.
+//! built once per process as a user builds them (`cargo build-modules`: cargo, then binaryen's
+//! wasm-opt), and tagged records as the modules write them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -83,7 +83,9 @@ fn cargo_build_with(target: &str, packages: &[&str], extra: &[&str]) {
     );
 }
 
-/// Builds every module and fixture once per process; later calls return at once.
+/// Builds every module and fixture once per process; later calls return at once. The policy
+/// modules and the pass-through floor go through wasm-opt, as `cargo build-modules` ships
+/// them (a machine without wasm-opt fails here, saying how to install it).
 pub fn build_all() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
@@ -91,7 +93,23 @@ pub fn build_all() {
         cargo_build("wasm32-unknown-unknown", &all);
         cargo_build("wasm32-unknown-unknown", SDK_FIXTURES);
         cargo_build("wasm32-wasip1", WASI_FIXTURES);
+        let optimized: Vec<&str> = POLICY_MODULES
+            .iter()
+            .chain(&["passthrough"])
+            .copied()
+            .collect();
+        optimize_all(&modules_dir("wasm32-unknown-unknown"), &optimized);
     });
+}
+
+/// Runs wasm-opt on the modules `names` in `dir`, as `cargo build-modules` does.
+fn optimize_all(dir: &Path, names: &[&str]) {
+    let wasm_opt = build_modules::wasm_opt()
+        .unwrap_or_else(|| panic!("{}", build_modules::BuildError::NoWasmOpt));
+    for name in names {
+        let path = build_modules::wasm_file(dir, name);
+        build_modules::optimize(&wasm_opt, &path).unwrap_or_else(|e| panic!("{e}"));
+    }
 }
 
 /// Path of the built module `name` (crate name, dashes allowed) for `wasm32-unknown-unknown`.
@@ -132,6 +150,7 @@ pub fn lean_wasm(name: &str) -> Vec<u8> {
             POLICY_MODULES,
             &["--no-default-features", "--target-dir", &dir],
         );
+        optimize_all(&lean_modules_dir(), POLICY_MODULES);
     });
     let path = lean_modules_dir().join(format!("{}.wasm", name.replace('-', "_")));
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
@@ -145,8 +164,9 @@ pub fn record_id(origin: &str, payload: &[u8]) -> [u8; 8] {
     origin::record_id(origin, TS, 0, None, payload)
 }
 
-/// `payload` tagged with `path` (origin first) at [`TS`], with the id a module gives it, and
-/// sealed when `secret` is given: a record as the modules of each cluster on the path left it.
+/// `payload` tagged with `path` (origin first) at [`TS`], with the id a module without a
+/// secret gives it, and sealed when `secret` is given (no scope, in the value of a record
+/// without a key): a record as the modules of each cluster on the path left it.
 pub fn tagged(path: &[&str], payload: &[u8], secret: Option<&str>) -> Vec<u8> {
     let mut env = origin::Envelope::new_origin(path[0], TS, record_id(path[0], payload))
         .expect("a valid origin");
@@ -154,7 +174,9 @@ pub fn tagged(path: &[&str], payload: &[u8], secret: Option<&str>) -> Vec<u8> {
         env = env.with_hop(hop).expect("a valid hop");
     }
     if let Some(s) = secret {
-        env.seal(s.as_bytes(), payload);
+        let key = origin::SealKey::new(s.as_bytes(), "").expect("a secret of 16 bytes or more");
+        let bind = origin::Binding::of(origin::Carrier::Value, None, payload);
+        env.seal(&key, &bind, payload);
     }
     origin::wrap(&env, payload)
 }
