@@ -11,6 +11,7 @@
 
 pub mod chart;
 pub mod engines;
+pub mod flood;
 pub mod inputs;
 pub mod machine;
 pub mod measure;

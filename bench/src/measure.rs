@@ -120,6 +120,8 @@ pub struct Results {
     pub fuel: BTreeMap<(usize, Shape), u64>,
     pub envelope: Vec<EnvelopeRow>,
     pub tag_sizes: Vec<TagSize>,
+    /// The dedup window under a flood of colliding ids, against random ones.
+    pub flood: crate::flood::Flood,
     /// Wall time of the whole run.
     pub elapsed: Duration,
 }
@@ -309,6 +311,8 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Results, S
         }
     }
 
+    progress("the dedup window under a flood of colliding ids");
+    let flood = crate::flood::run(config, &official_engine)?;
     progress("envelope overhead");
     let envelope = envelope_rows(&shared, &subjects)?;
     let tag_sizes = tag_sizes();
@@ -325,6 +329,7 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Results, S
         fuel,
         envelope,
         tag_sizes,
+        flood,
         elapsed: started.elapsed(),
     })
 }

@@ -169,8 +169,9 @@ pub fn markdown(r: &Results) -> String {
     );
     let _ = writeln!(
         o,
-        "- modules: built with the `wasm` profile for wasm32-unknown-unknown (LTO, opt-level s; \
-         sdk-hello at opt-level 3, as the SDK builds it); engines: fluvio-smartengine 0.50.1 \
+        "- modules: built with the `wasm` profile for wasm32-unknown-unknown (LTO, opt-level s), \
+         then wasm-opt -Os, as `cargo build-modules` ships them (sdk-hello at opt-level 3, \
+         without wasm-opt, as the SDK builds it); engines: fluvio-smartengine 0.50.1 \
          (`official`) and host_harness (`harness`: `Chain::process`; `harness call`: the bare \
          module call without the chain's per-record bookkeeping), API version {}",
         crate::VERSION
@@ -335,6 +336,7 @@ pub fn markdown(r: &Results) -> String {
 
     fuel_section(o, r);
     envelope_section(o, r);
+    flood_section(o, r);
     goals_section(o, r);
     out
 }
@@ -437,6 +439,47 @@ fn envelope_section(o: &mut String, r: &Results) {
             o,
             "| {} B | {} B | {} B |",
             t.id_len, t.without_mac, t.with_mac
+        );
+    }
+    let _ = writeln!(o);
+}
+
+fn flood_section(o: &mut String, r: &Results) {
+    use crate::flood::{Ids, RECORDS, WINDOW};
+    let _ = writeln!(
+        o,
+        "## De-duplication window under a flood
+"
+    );
+    let _ = writeln!(
+        o,
+        "mirror-policy with `dedup={WINDOW}`, a fresh chain per sample (untimed), one call of \
+         {} tagged 64 B records, all new to the window (median of {}). The colliding ids are \
+         equal in their low 16 bits: under an unkeyed slot function they would all share one \
+         probe run. Fuel per record from the harness (exact, not timed).\n",
+        group(RECORDS as u64),
+        r.config.reps
+    );
+    let _ = writeln!(
+        o,
+        "| ids | official rec/s | fuel per record | x random ids (time) | x random ids (fuel) |"
+    );
+    let _ = writeln!(o, "|---|---:|---:|---:|---:|");
+    let per_call = |k: usize| median(&r.flood.official[k]);
+    let base = per_call(0);
+    for (k, ids) in [Ids::Random, Ids::Colliding].into_iter().enumerate() {
+        let t = per_call(k);
+        let rate = t.map_or("—".into(), |t| si(RECORDS as f64 / t.as_secs_f64()));
+        let time_ratio = match (t, base) {
+            (Some(t), Some(b)) => ratio(t.as_secs_f64() / b.as_secs_f64()),
+            _ => "—".into(),
+        };
+        let fuel = r.flood.fuel_per_record[k];
+        let _ = writeln!(
+            o,
+            "| {} | {rate} | {fuel:.0} | {time_ratio} | {} |",
+            ids.label(),
+            ratio(fuel / r.flood.fuel_per_record[0])
         );
     }
     let _ = writeln!(o);

@@ -38,6 +38,18 @@ const CASES: &[LookBackCase] = &[
         replays: &[(0, Replay::Dropped), (4, Replay::Dropped)],
     },
     LookBackCase {
+        name: "no dedup, count 4: the hook's count is the window",
+        count: 4,
+        dedup: None,
+        records: 5,
+        replays: &[
+            (4, Replay::Dropped),
+            (1, Replay::Dropped),
+            (0, Replay::Stored),
+            (0, Replay::Dropped),
+        ],
+    },
+    LookBackCase {
         name: "dedup 3, count 3: the oldest records have left the window",
         count: 3,
         dedup: Some(3),

@@ -56,6 +56,10 @@ const SCENARIOS: &[Scenario] = &[
         topic_side::mirror_policy_at_the_hook,
     ),
     (
+        "topic side: the hook's age bounds late records",
+        topic_side::hook_age_bounds_late_records,
+    ),
+    (
         "topic side: the hook passes count and age",
         topic_side::hook_passes_count_and_age,
     ),

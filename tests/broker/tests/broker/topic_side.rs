@@ -237,7 +237,8 @@ pub fn hook_passes_count_and_age(s: &mut Suite) {
         assert_eq!(
             hint,
             format!(
-                "origin-tag: unknown param '{unknown}'; known params: cluster, carrier, secret"
+                "origin-tag: unknown param '{unknown}'; known params: cluster, carrier, secret, \
+                 scope"
             )
         );
         let produced = s
@@ -253,4 +254,29 @@ pub fn hook_passes_count_and_age(s: &mut Suite) {
         ));
     }
     check_doc_block(HOOK_PARAMS_MARKER, &block);
+}
+
+/// The hook's `age` (`bounds.age`, passed in ms) bounds how late mirror-policy accepts a tagged
+/// record when `max_age` is not set: a copy whose origin timestamp is an hour old is dropped
+/// under `age: 1m`, and stored without it.
+pub fn hook_age_bounds_late_records(s: &mut Suite) {
+    let hour_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+        - 3_600_000;
+    let env = origin::Envelope::new_origin("edge-1", hour_ago, [7; 8]).expect("a valid origin");
+    let late = origin::wrap(&env, b"an hour late");
+    for (age, stored) in [(Some("1m"), 0), (None, 1)] {
+        let topic = hooked_topic(s, |t| {
+            hook_config(
+                t,
+                "mirror-policy",
+                5,
+                age,
+                &[("cluster", "home"), ("mirror_of", "edge-1")],
+            )
+        });
+        s.produce(&topic).raw(&late, "late.bin").run().expect_ok();
+        assert_eq!(s.stored(&topic), stored, "bounds.age {age:?}");
+    }
 }
