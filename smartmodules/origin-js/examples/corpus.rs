@@ -8,17 +8,20 @@
 //!
 //! OUT_FILE gets JSON lines:
 //!
-//! - `{"kind":"meta", ...}`: the seed, the count and the secret (hex) used for `verify`;
-//! - 10,000 `{"kind":"decode","hex":...,"expect":...}`: an input and the result of
-//!   `origin::decode` on it (`untagged`; `tagged` with every field, the payload and
-//!   the result of verifying with the corpus secret; or `error` with its name and message);
+//! - `{"kind":"meta", ...}`: the seed, the counts and the secret (hex) used for `verify`;
+//! - 10,000 `{"kind":"decode","hex":...,"scope":...,"carrier":...,"other":...,"expect":...}`:
+//!   an input, the record it is checked as (the scope, where the tag travels, the other half
+//!   of the record: hex, or null for an absent key) and the result of `origin::decode` on it
+//!   (`untagged`; `tagged` with every field, the payload and the result of verifying with
+//!   the corpus secret, that scope and that record; or `error` with its name and message);
 //! - `{"kind":"record", ...}`: records tagged (and some forwarded one hop) by
-//!   the origin-tag module's own `Policy` (its inputs, the record it wrote, and
-//!   what the carrier decodes to).
+//!   the origin-tag module's own `Policy`, some with a secret and a scope (its params and
+//!   inputs, the record it wrote, and what the carrier decodes to).
 //!
 //! The inputs lean towards the interesting: most start with the magic bytes and
-//! version 1, many are valid tags (some sealed), truncations and bit flips of
-//! valid tags, or bodies with hand-picked bad fields, so that every error occurs.
+//! version 2, many are valid tags (some sealed for one record and scope, and checked
+//! against that record or another), truncations and bit flips of valid tags, or bodies
+//! with hand-picked bad fields, so that every error and every verify outcome occurs.
 //!
 //! The decoder reads lengths as 32-bit varints on every platform (docs/FORMAT.md
 //! §4), so this native run's answers are the wasm package's answers.
@@ -28,9 +31,10 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use origin::{
-    decode, wrap, Decoded, Envelope, EnvelopeError, MAGIC, MAX_ID_LEN, MAX_PATH, VERSION,
+    decode, wrap, Binding, Carrier, Decoded, Envelope, EnvelopeError, SealKey, MAGIC, MAX_ID_LEN,
+    MAX_PATH, SECRET_MIN_LEN, VERSION,
 };
-use origin_js::{error_name, hex, tag_bytes};
+use origin_js::{error_name, hex, tag_bytes, verify_carrier};
 use origin_tag::OriginTag;
 use policy::{Keep, Policy, RecordView, TagBuf};
 
@@ -41,6 +45,10 @@ const RECORDS: usize = 300;
 const DEFAULT_SEED: u64 = 0x6f72_6967_696e_6a73;
 /// The secret the corpus verifies every tag with; most sealed tags use it.
 const SECRET: &[u8] = b"corpus-secret-0001";
+/// The secret of the other sealed tags.
+const OTHER_SECRET: &[u8] = b"another-secret-0002";
+/// The scopes tags are sealed for and checked in (`""`: none set).
+const SCOPES: &[&str] = &["", "orders", "payments"];
 const CLUSTER_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
 
 /// SplitMix64: small, seeded, and the same everywhere.
@@ -186,9 +194,78 @@ fn payload(rng: &mut Rng) -> Vec<u8> {
     }
 }
 
+/// The record a carrier is checked as: the scope, where the tag travels and the other
+/// half of the record (the key for carrier value, `None` when absent; the value for
+/// carrier key).
+#[derive(Clone)]
+struct Check {
+    scope: String,
+    carrier: Carrier,
+    other: Option<Vec<u8>>,
+}
+
+impl Check {
+    fn binding(&self) -> Binding<'_> {
+        Binding {
+            carrier: self.carrier,
+            other: self.other.as_deref(),
+        }
+    }
+}
+
+fn random_check(rng: &mut Rng) -> Check {
+    let scope = rng.pick(SCOPES).to_string();
+    let (carrier, other) = if rng.chance(70) {
+        let key = match rng.below(4) {
+            0 => None,
+            1 => Some(format!("k{}", rng.below(10)).into_bytes()),
+            _ => Some(rng.bytes_in(0, 12)),
+        };
+        (Carrier::Value, key)
+    } else {
+        (Carrier::Key, Some(rng.bytes_in(0, 30)))
+    };
+    Check {
+        scope,
+        carrier,
+        other,
+    }
+}
+
+/// `check` with one of its parts changed: the scope, the carrier or the other half.
+fn altered(rng: &mut Rng, mut check: Check) -> Check {
+    match rng.below(3) {
+        0 => {
+            let i = SCOPES.iter().position(|s| *s == check.scope).unwrap_or(0);
+            check.scope = SCOPES[(i + rng.range(1, SCOPES.len() - 1)) % SCOPES.len()].to_string();
+        }
+        // The same other half, said of the other carrier (a key carrier's value is never absent).
+        1 => {
+            check.carrier = match check.carrier {
+                Carrier::Value => Carrier::Key,
+                Carrier::Key => Carrier::Value,
+            };
+            check.other.get_or_insert_with(Vec::new);
+        }
+        _ => {
+            check.other = match (&check.other, check.carrier) {
+                (None, _) => Some(Vec::new()),
+                (Some(_), Carrier::Value) if rng.chance(50) => None,
+                (Some(o), _) => {
+                    let mut o = o.clone();
+                    o.push(rng.byte());
+                    Some(o)
+                }
+            }
+        }
+    }
+    check
+}
+
 /// A valid tagged carrier: random path, flags, timestamp and id; often sealed
-/// with the corpus secret, sometimes with another one or with a random MAC.
-fn valid_tag(rng: &mut Rng) -> Vec<u8> {
+/// with the corpus secret for a random record and scope, sometimes with another
+/// secret or with a random MAC. Gives the record it was sealed for, if it was.
+fn valid_tag(rng: &mut Rng) -> (Vec<u8>, Option<Check>) {
     let hops = if rng.chance(10) {
         MAX_PATH - 1
     } else {
@@ -210,15 +287,18 @@ fn valid_tag(rng: &mut Rng) -> Vec<u8> {
     let id = rng.next().to_le_bytes();
     let mut envelope =
         Envelope::from_parts(flags, path, timestamp(rng), id, mac).expect("random parts are valid");
-    match rng.below(10) {
-        0..=3 => envelope.seal(SECRET, &payload),
-        4 => envelope.seal(b"another-secret", &payload),
-        _ => {}
-    }
-    wrap(&envelope, &payload)
+    let check = random_check(rng);
+    let secret = match rng.below(10) {
+        0..=4 => SECRET,
+        5 => OTHER_SECRET,
+        _ => return (wrap(&envelope, &payload), Some(check)),
+    };
+    let key = SealKey::new(secret, &check.scope).expect("the corpus secrets are long enough");
+    envelope.seal(&key, &check.binding(), &payload);
+    (wrap(&envelope, &payload), Some(check))
 }
 
-/// Magic, a version byte (nearly always 1) and a body built field by field,
+/// Magic, a version byte (nearly always 2) and a body built field by field,
 /// each field valid or not, in a valid or a bad encoding; sometimes cut short.
 fn structured(rng: &mut Rng) -> Vec<u8> {
     let mut b = MAGIC.to_vec();
@@ -264,9 +344,9 @@ fn structured(rng: &mut Rng) -> Vec<u8> {
     b
 }
 
-/// One input of the corpus.
-fn input(rng: &mut Rng) -> Vec<u8> {
-    match rng.below(100) {
+/// One input of the corpus, and the record a valid tag it comes from was sealed for.
+fn input(rng: &mut Rng) -> (Vec<u8>, Option<Check>) {
+    let bytes = match rng.below(100) {
         // Anything at all (rarely starts with the magic bytes).
         0..=7 => rng.bytes_in(0, 48),
         // Text and JSON: untagged.
@@ -281,25 +361,25 @@ fn input(rng: &mut Rng) -> Vec<u8> {
             b
         }
         20..=41 => structured(rng),
-        42..=61 => valid_tag(rng),
+        42..=61 => return valid_tag(rng),
         // A valid tag cut short.
         62..=73 => {
-            let mut b = valid_tag(rng);
+            let (mut b, check) = valid_tag(rng);
             b.truncate(rng.range(2, b.len()));
-            b
+            return (b, check);
         }
         // A valid tag with 1 to 3 bits flipped.
         74..=93 => {
-            let mut b = valid_tag(rng);
+            let (mut b, check) = valid_tag(rng);
             for _ in 0..rng.range(1, 3) {
                 let bit = rng.below(b.len() * 8);
                 b[bit / 8] ^= 1 << (bit % 8);
             }
-            b
+            return (b, check);
         }
         // A valid tag with a byte inserted, removed or replaced.
         _ => {
-            let mut b = valid_tag(rng);
+            let (mut b, check) = valid_tag(rng);
             let at = rng.range(2, b.len() - 1);
             match rng.below(3) {
                 0 => b.insert(at, rng.byte()),
@@ -308,8 +388,19 @@ fn input(rng: &mut Rng) -> Vec<u8> {
                 }
                 _ => b[at] = rng.byte(),
             }
-            b
+            return (b, check);
         }
+    };
+    (bytes, None)
+}
+
+/// The record an input is checked as: mostly the one its tag was sealed for, else
+/// that record with one part changed, or any record.
+fn check_for(rng: &mut Rng, sealed_for: Option<Check>) -> Check {
+    match sealed_for {
+        Some(c) if rng.chance(70) => c,
+        Some(c) if rng.chance(50) => altered(rng, c),
+        _ => random_check(rng),
     }
 }
 
@@ -379,8 +470,18 @@ impl Tally {
 }
 
 /// One `decode` line, and what it counts as.
-fn decode_line(bytes: &[u8], tally: &mut Tally) -> String {
-    let mut line = format!("{{\"kind\":\"decode\",\"hex\":{}", q(&hex(bytes)));
+fn decode_line(bytes: &[u8], check: &Check, tally: &mut Tally) -> String {
+    let mut line = format!(
+        "{{\"kind\":\"decode\",\"hex\":{},\"scope\":{},\"carrier\":{},\"other\":{}",
+        q(&hex(bytes)),
+        q(&check.scope),
+        q(check.carrier.as_str()),
+        check
+            .other
+            .as_deref()
+            .map_or("null".to_string(), |o| q(&hex(o))),
+    );
+    let key = SealKey::new(SECRET, &check.scope).expect("the corpus secret is long enough");
     match decode(bytes) {
         Ok(Decoded::Untagged) => {
             tally.add("untagged");
@@ -388,11 +489,27 @@ fn decode_line(bytes: &[u8], tally: &mut Tally) -> String {
         }
         Ok(Decoded::Tagged { envelope, payload }) => {
             tally.add("tagged");
-            let verify = match envelope.verify(SECRET, payload) {
+            let verify = match key.verify(&envelope, &check.binding(), payload) {
                 Ok(()) => "ok",
                 Err(e) => error_name(e),
             };
+            // The helper the wasm `verify` runs says the same.
+            assert_eq!(
+                verify_carrier(bytes, &key, &check.binding()).map_or_else(error_name, |()| "ok"),
+                verify
+            );
             tally.add(&format!("verify {verify}"));
+            if verify == "ok" {
+                if check.carrier == Carrier::Key {
+                    tally.add("verify ok (carrier key)");
+                }
+                if check.other.is_none() {
+                    tally.add("verify ok (no key)");
+                }
+                if !check.scope.is_empty() {
+                    tally.add("verify ok (scope)");
+                }
+            }
             let _ = write!(
                 line,
                 ",\"expect\":\"tagged\",{},\"verify\":{}",
@@ -409,10 +526,18 @@ fn decode_line(bytes: &[u8], tally: &mut Tally) -> String {
     line
 }
 
-fn origin_tag(cluster: &str, secret: Option<&str>, key_carrier: bool) -> OriginTag {
+fn origin_tag(
+    cluster: &str,
+    secret: Option<&str>,
+    scope: Option<&str>,
+    key_carrier: bool,
+) -> OriginTag {
     let mut params = vec![("cluster", cluster)];
     if let Some(secret) = secret {
         params.push(("secret", secret));
+    }
+    if let Some(scope) = scope {
+        params.push(("scope", scope));
     }
     if key_carrier {
         params.push(("carrier", "key"));
@@ -453,7 +578,7 @@ fn run(
 }
 
 fn secret_text(rng: &mut Rng) -> String {
-    (0..rng.range(1, 40))
+    (0..rng.range(SECRET_MIN_LEN, 40))
         .map(|_| char::from(*rng.pick(CLUSTER_CHARS)))
         .collect()
 }
@@ -462,6 +587,11 @@ fn secret_text(rng: &mut Rng) -> String {
 fn record_line(rng: &mut Rng, tally: &mut Tally) -> String {
     let cluster = cluster_id(rng);
     let secret = rng.chance(50).then(|| secret_text(rng));
+    // A scope only goes with a secret (origin-tag refuses it alone).
+    let scope = match &secret {
+        Some(_) if rng.chance(60) => Some(rng.pick(&SCOPES[1..]).to_string()),
+        _ => None,
+    };
     let key_carrier = rng.chance(25);
     let ts = timestamp(rng);
     let offset = match rng.below(8) {
@@ -479,7 +609,7 @@ fn record_line(rng: &mut Rng, tally: &mut Tally) -> String {
         value[0] = b'{';
     }
     let (mut out_key, mut out_value) = run(
-        &mut origin_tag(&cluster, secret.as_deref(), key_carrier),
+        &mut origin_tag(&cluster, secret.as_deref(), scope.as_deref(), key_carrier),
         key.as_deref(),
         &value,
         ts,
@@ -488,9 +618,13 @@ fn record_line(rng: &mut Rng, tally: &mut Tally) -> String {
     );
     if !key_carrier {
         // The policy's tag is the tag `tag_bytes` (JS `tag`) makes.
+        let seal_key = secret.as_deref().map(|s| {
+            SealKey::new(s.as_bytes(), scope.as_deref().unwrap_or_default())
+                .expect("origin-tag took this secret")
+        });
         let ours = tag_bytes(
             &cluster,
-            secret.as_deref().map(str::as_bytes),
+            seal_key.as_ref(),
             ts,
             offset,
             key.as_deref(),
@@ -507,7 +641,7 @@ fn record_line(rng: &mut Rng, tally: &mut Tally) -> String {
     });
     if let Some(next) = &hop {
         (out_key, out_value) = run(
-            &mut origin_tag(next, secret.as_deref(), key_carrier),
+            &mut origin_tag(next, secret.as_deref(), scope.as_deref(), key_carrier),
             out_key.as_deref(),
             &out_value,
             ts,
@@ -528,12 +662,20 @@ fn record_line(rng: &mut Rng, tally: &mut Tally) -> String {
     } else {
         "record"
     });
+    if secret.is_some() {
+        tally.add(&format!(
+            "record sealed ({}{})",
+            if key_carrier { "key" } else { "value" },
+            if scope.is_some() { ", scope" } else { "" }
+        ));
+    }
     let opt_hex = |b: &Option<Vec<u8>>| b.as_deref().map_or("null".to_string(), |b| q(&hex(b)));
     let opt_str = |s: &Option<String>| s.as_deref().map_or("null".to_string(), q);
     format!(
-        "{{\"kind\":\"record\",\"cluster\":{},\"secret\":{},\"carrier\":{},\"timestamp\":\"{ts}\",\"offset\":\"{offset}\",\"key\":{},\"value\":{},\"hop\":{},\"outKey\":{},\"outValue\":{},{}}}",
+        "{{\"kind\":\"record\",\"cluster\":{},\"secret\":{},\"scope\":{},\"carrier\":{},\"timestamp\":\"{ts}\",\"offset\":\"{offset}\",\"key\":{},\"value\":{},\"hop\":{},\"outKey\":{},\"outValue\":{},{}}}",
         q(&cluster),
         opt_str(&secret),
+        opt_str(&scope),
         q(if key_carrier { "key" } else { "value" }),
         opt_hex(&key),
         q(&hex(&value)),
@@ -567,8 +709,9 @@ fn main() -> ExitCode {
         q(&hex(SECRET))
     );
     for _ in 0..COUNT {
-        let bytes = input(&mut rng);
-        text.push_str(&decode_line(&bytes, &mut tally));
+        let (bytes, sealed_for) = input(&mut rng);
+        let check = check_for(&mut rng, sealed_for);
+        text.push_str(&decode_line(&bytes, &check, &mut tally));
         text.push('\n');
     }
     for _ in 0..RECORDS {
@@ -606,6 +749,13 @@ fn main() -> ExitCode {
         "verify ok",
         "verify BadMac",
         "verify MissingMac",
+        "verify ok (carrier key)",
+        "verify ok (no key)",
+        "verify ok (scope)",
+        "record sealed (value)",
+        "record sealed (value, scope)",
+        "record sealed (key)",
+        "record sealed (key, scope)",
     ];
     let missing: Vec<&str> = kinds.into_iter().filter(|k| tally.get(k) == 0).collect();
     if !missing.is_empty() {

@@ -1,5 +1,6 @@
 // The README's example: its code is examples/consume.mjs, and its output is what
-// `node examples/produce.mjs | ORIGIN_SECRET=demo-secret node examples/consume.mjs` prints.
+// `node examples/produce.mjs | ORIGIN_SECRET=demo-shared-secret ORIGIN_SCOPE=orders node examples/consume.mjs`
+// prints.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -9,7 +10,8 @@ import { test } from 'node:test';
 import { crateDir } from './helpers.mjs';
 
 const readme = readFileSync(join(crateDir, 'README.md'), 'utf8');
-const COMMAND = '$ node examples/produce.mjs | ORIGIN_SECRET=demo-secret node examples/consume.mjs';
+const COMMAND =
+  '$ node examples/produce.mjs | ORIGIN_SECRET=demo-shared-secret ORIGIN_SCOPE=orders node examples/consume.mjs';
 
 function fenced(lang) {
   return [...readme.matchAll(new RegExp('^```' + lang + '\\n([\\s\\S]*?)^```', 'gm'))].map((m) => m[1]);
@@ -28,7 +30,7 @@ test('the README shows the real output of the example', () => {
   const output = execFileSync(process.execPath, ['examples/consume.mjs'], {
     cwd: crateDir,
     input: values,
-    env: { ...process.env, ORIGIN_SECRET: 'demo-secret' },
+    env: { ...process.env, ORIGIN_SECRET: 'demo-shared-secret', ORIGIN_SCOPE: 'orders' },
     encoding: 'utf8',
   });
   assert.equal(output, shown);

@@ -61,6 +61,11 @@ function fencedBlock(doc, lang) {
   return m[1].split('\n').filter((line) => line.trim() !== '');
 }
 
+/** Hex of UTF-8 text as its text (the scopes of the doc). */
+export function hexText(hex) {
+  return new TextDecoder('utf-8', { fatal: true }).decode(fromHex(hex));
+}
+
 /** Parses `expected` of a vector line (docs/FORMAT.md §9). */
 function parseExpected(text) {
   if (text === 'untagged') return { kind: 'untagged' };
@@ -77,6 +82,18 @@ function parseExpected(text) {
   for (const f of ['flags', 'path', 'ts', 'id', 'mac', 'payload']) {
     if (!(f in fields)) throw new Error(`field ${f} missing in: ${text}`);
   }
+  // A MAC check: secret=<hex> scope=<hex> carrier=<value|key> other=<hex|-> verify=<...>, all or none.
+  const check = ['secret', 'scope', 'carrier', 'other', 'verify'];
+  const present = check.filter((f) => f in fields);
+  if (present.length !== 0 && present.length !== check.length) {
+    throw new Error(`MAC check needs ${check.join(', ')}, has only ${present.join(', ')}: ${text}`);
+  }
+  if (present.length !== 0 && !['value', 'key'].includes(fields.carrier)) {
+    throw new Error(`bad carrier ${fields.carrier} in: ${text}`);
+  }
+  const known = ['flags', 'path', 'ts', 'id', 'mac', 'payload', ...check];
+  const unknown = Object.keys(fields).filter((f) => !known.includes(f));
+  if (unknown.length) throw new Error(`unknown fields ${unknown.join(', ')} in: ${text}`);
   return {
     kind: 'tagged',
     flags: parseInt(fields.flags, 16),
@@ -86,11 +103,14 @@ function parseExpected(text) {
     mac: fields.mac === 'none' ? null : fields.mac,
     payload: fields.payload,
     secret: fields.secret,
+    scope: fields.scope === undefined ? undefined : hexText(fields.scope),
+    carrier: fields.carrier,
+    other: fields.other === undefined || fields.other === '-' ? null : fields.other,
     verify: fields.verify,
   };
 }
 
-/** The ```vectors and ```record-ids blocks of docs/FORMAT.md. */
+/** The ```vectors, ```record-ids and ```keyed-record-ids blocks of docs/FORMAT.md. */
 export function formatVectors() {
   const doc = readFileSync(join(workspaceDir, 'docs', 'FORMAT.md'), 'utf8');
   const vectors = fencedBlock(doc, 'vectors').map((line) => {
@@ -104,7 +124,22 @@ export function formatVectors() {
     const [origin, ts, offset, key, value, id] = cols;
     return { origin, ts, offset, key: key === '-' ? null : key, value, id };
   });
-  return { vectors, recordIds };
+  const keyedRecordIds = fencedBlock(doc, 'keyed-record-ids').map((line) => {
+    const cols = line.split('|').map((c) => c.trim());
+    if (cols.length !== 8) throw new Error(`bad keyed-record-id line: ${line}`);
+    const [secret, scope, origin, ts, offset, key, value, id] = cols;
+    return {
+      secret,
+      scope: scope === '-' ? '' : hexText(scope),
+      origin,
+      ts,
+      offset,
+      key: key === '-' ? null : key,
+      value,
+      id,
+    };
+  });
+  return { vectors, recordIds, keyedRecordIds };
 }
 
 /** The corpus lines, grouped by kind. */
