@@ -114,9 +114,9 @@ pub fn cargo_build(root: &Path, packages: &[&str], lean: bool) -> Result<(), Bui
     }
 }
 
-/// The `wasm-opt` to run: `WASM_OPT`, else the one on `PATH`.
+/// The `wasm-opt` to run: `WASM_OPT` (when set and not empty), else the one on `PATH`.
 pub fn wasm_opt() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("WASM_OPT") {
+    if let Some(p) = std::env::var_os("WASM_OPT").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
     let path = std::env::var_os("PATH")?;
@@ -130,13 +130,14 @@ pub fn wasm_opt() -> Option<PathBuf> {
 pub enum Optimized {
     /// Rewritten in place: `from` bytes as cargo linked it, `to` after.
     Now { from: u64, to: u64 },
-    /// Already the output of `wasm-opt` (cargo did not link it again since).
+    /// Already the output of `wasm-opt` (cargo did not copy it out again since).
     Already,
 }
 
-/// Optimizes the module at `wasm` in place with `wasm-opt -Os`, once per link: a stamp beside
-/// it (`.wasm-opt`) holds the hash of the optimized bytes, so that running again changes
-/// nothing, and a module cargo linked again is optimized again.
+/// Optimizes the module at `wasm` in place with `wasm-opt -Os`. A stamp beside it (`.wasm-opt`)
+/// holds the hash of the optimized bytes, so that a second call leaves them alone (optimizing
+/// twice would change them); cargo copies the linked module out again on every build, and
+/// that copy is optimized again (well under a second for all five).
 pub fn optimize(wasm_opt: &Path, wasm: &Path) -> Result<Optimized, BuildError> {
     let stamp = wasm.with_extension("wasm-opt");
     let bytes = std::fs::read(wasm).map_err(io(wasm))?;

@@ -1,5 +1,5 @@
-//! `cargo build-modules [--lean] [--no-opt]`: the policy modules as they ship, in
-//! `target/wasm32-unknown-unknown/wasm/` (`target/lean/...` with `--lean`).
+//! `cargo build-modules [--lean] [--no-opt] [--require-opt]`: the policy modules as they ship,
+//! in `target/wasm32-unknown-unknown/wasm/` (`target/lean/...` with `--lean`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -9,23 +9,27 @@ use build_modules::{cargo_build, optimize, out_dir, wasm_file, wasm_opt, BuildEr
 const HELP: &str = "\
 Builds the policy modules as they ship: cargo's `wasm` profile, then binaryen's wasm-opt -Os.
 
-Usage: cargo build-modules [--lean] [--no-opt]
+Usage: cargo build-modules [--lean] [--no-opt] [--require-opt]
 
-  --lean    without MAC code (no `secret` param): target/lean/wasm32-unknown-unknown/wasm/
-  --no-opt  without wasm-opt (a sixth larger, slower to start; for machines without binaryen)
+  --lean         without MAC code (no `secret` param): target/lean/wasm32-unknown-unknown/wasm/
+  --no-opt       skip wasm-opt (a sixth larger, slower to compile per produce request)
+  --require-opt  fail when wasm-opt is not installed, instead of warning (for release builds)
 
 The modules land in target/wasm32-unknown-unknown/wasm/ (target/lean/... with --lean).
-wasm-opt is taken from WASM_OPT, else PATH.
+wasm-opt is taken from WASM_OPT, else PATH; without it the modules are built unoptimized, with
+a warning, and behave the same.
 
-Exit codes: 0 built, 1 usage, 2 the build or wasm-opt failed, 3 wasm-opt is not installed";
+Exit codes: 0 built, 1 usage, 2 the build or wasm-opt failed, 3 --require-opt and no wasm-opt";
 
 fn main() -> ExitCode {
     let mut lean = false;
     let mut opt = true;
+    let mut require = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--lean" => lean = true,
             "--no-opt" => opt = false,
+            "--require-opt" => require = true,
             "-h" | "--help" => {
                 println!("{HELP}");
                 return ExitCode::SUCCESS;
@@ -36,7 +40,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    match run(lean, opt) {
+    match run(lean, opt, require) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -48,7 +52,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(lean: bool, opt: bool) -> Result<(), BuildError> {
+fn run(lean: bool, opt: bool, require: bool) -> Result<(), BuildError> {
     // The workspace root: this crate lives in smartmodules/build.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .ancestors()
@@ -56,7 +60,14 @@ fn run(lean: bool, opt: bool) -> Result<(), BuildError> {
         .unwrap_or(Path::new("."));
     let wasm_opt = match (opt, wasm_opt()) {
         (true, Some(path)) => Some(path),
-        (true, None) => return Err(BuildError::NoWasmOpt),
+        (true, None) if require => return Err(BuildError::NoWasmOpt),
+        (true, None) => {
+            eprintln!(
+                "warning: {}; building them unoptimized",
+                BuildError::NoWasmOpt
+            );
+            None
+        }
         (false, _) => None,
     };
     cargo_build(root, &build_modules::MODULES, lean)?;
