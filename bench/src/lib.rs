@@ -50,6 +50,8 @@ pub struct Config {
     pub cached_builds: usize,
     /// Whether this is the `--quick` configuration.
     pub quick: bool,
+    /// Only these modules (by their names in the tables) besides the baselines; all when empty.
+    pub only: Vec<String>,
 }
 
 impl Config {
@@ -64,6 +66,7 @@ impl Config {
             max_calls: 5_000,
             cached_builds: 10,
             quick: false,
+            only: Vec::new(),
         }
     }
 
@@ -78,6 +81,7 @@ impl Config {
             max_calls: 50,
             cached_builds: 2,
             quick: true,
+            only: Vec::new(),
         }
     }
 }

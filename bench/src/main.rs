@@ -1,4 +1,5 @@
-//! `cargo run --release -p bench -- [--quick] [--svg FILE] [--markdown FILE]`
+//! `cargo run --release -p bench -- [--quick] [--reps N] [--only M,..] [--records N,..]
+//! [--values BYTES,..] [--svg FILE] [--markdown FILE]`
 //!
 //! Measures the policy modules and both baselines in the official engine and the harness,
 //! prints the report (markdown) on stdout and progress on stderr.
@@ -9,7 +10,8 @@ use std::process::ExitCode;
 use bench::{chart, report, Config};
 
 const USAGE: &str = "\
-usage: bench [--quick] [--reps N] [--svg FILE] [--markdown FILE]
+usage: bench [--quick] [--reps N] [--only M,..] [--records N,..] [--values BYTES,..]
+             [--svg FILE] [--markdown FILE]
 
 Benchmarks the policy SmartModules against the official SDK's hello-world filter
 (sdk-hello) and a pass-through filter (the engine's floor), in fluvio-smartengine and
@@ -18,6 +20,10 @@ markdown report on stdout.
 
   --quick          a tiny configuration that runs in seconds
   --reps N         repetitions per figure (median reported)
+  --only M,..      only these modules (names as in the tables, e.g. 'origin-tag+secret')
+                   besides the two baselines
+  --records N,..   records per batch (default 1,100,10000)
+  --values B,..    bytes per record value (default 64,1024,16384)
   --svg FILE       also write a chart of throughput against batch size (SVG)
   --markdown FILE  also write the report to FILE
 ";
@@ -25,6 +31,9 @@ markdown report on stdout.
 struct Args {
     quick: bool,
     reps: Option<usize>,
+    only: Vec<String>,
+    records: Option<Vec<usize>>,
+    values: Option<Vec<usize>>,
     svg: Option<PathBuf>,
     markdown: Option<PathBuf>,
 }
@@ -33,6 +42,9 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut args = Args {
         quick: false,
         reps: None,
+        only: Vec::new(),
+        records: None,
+        values: None,
         svg: None,
         markdown: None,
     };
@@ -51,11 +63,45 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                         .ok_or_else(|| format!("--reps wants a positive number, not {v:?}"))?,
                 );
             }
+            "--only" => {
+                args.only = value("--only")?
+                    .split(',')
+                    .map(|m| m.trim().to_string())
+                    .collect();
+                if let Some(unknown) = args.only.iter().find(|m| {
+                    !bench::subject_specs(true)
+                        .iter()
+                        .any(|s| s.name == m.as_str())
+                }) {
+                    let names: Vec<_> = bench::subject_specs(true).iter().map(|s| s.name).collect();
+                    return Err(format!(
+                        "--only: no module {unknown:?}; the modules are {}",
+                        names.join(", ")
+                    ));
+                }
+            }
+            "--records" => args.records = Some(numbers("--records", &value("--records")?)?),
+            "--values" => args.values = Some(numbers("--values", &value("--values")?)?),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     Ok(args)
+}
+
+/// A comma-separated list of positive numbers.
+fn numbers(flag: &str, text: &str) -> Result<Vec<usize>, String> {
+    text.split(',')
+        .map(|n| {
+            n.trim()
+                .parse()
+                .ok()
+                .filter(|n: &usize| *n > 0)
+                .ok_or_else(|| {
+                    format!("{flag} wants positive numbers, comma-separated, not {text:?}")
+                })
+        })
+        .collect()
 }
 
 fn main() -> ExitCode {
@@ -77,6 +123,13 @@ fn main() -> ExitCode {
     };
     if let Some(reps) = args.reps {
         config.reps = reps;
+    }
+    config.only = args.only;
+    if let Some(records) = args.records {
+        config.batch_sizes = records;
+    }
+    if let Some(values) = args.values {
+        config.value_sizes = values;
     }
     if cfg!(debug_assertions) && !args.quick {
         eprintln!(

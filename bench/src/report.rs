@@ -268,6 +268,14 @@ pub fn markdown(r: &Results) -> String {
     if !r.skipped.is_empty() {
         let _ = writeln!(o, "Skipped: {}.\n", r.skipped.join("; "));
     }
+    for (name, (times, first)) in &r.rebuilt {
+        let _ = writeln!(
+            o,
+            "Rebuilt: {name}'s chain was built again {times} time(s) after a call failed, and \
+             the sample taken again on the fresh chain; the first failure: {}.\n",
+            first.lines().last().unwrap_or(first).trim()
+        );
+    }
     for &shape in &r.shapes {
         let bytes = r.shape_bytes.get(&(shape, false)).copied().unwrap_or(0);
         let _ = writeln!(

@@ -1,6 +1,6 @@
 //! Forged origin tags: what a producer that claims another origin writes. Sealed with the
-//! secret it guesses (FORMAT.md §7, computed here with HMAC-SHA256 written from the RFC, apart
-//! from the codec's own), or with no MAC.
+//! secret it guesses (FORMAT.md §7, computed here apart from the codec's own: HMAC-SHA256
+//! written from the RFC for the key, the `siphasher` crate for the MAC), or with no MAC.
 
 use sha2::{Digest, Sha256};
 
@@ -67,12 +67,19 @@ pub fn tag(
         }
     }
     input.extend_from_slice(payload);
-    let mac = hmac_sha256(&mac_key, &input);
+    let word = |at: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&mac_key[at..at + 8]);
+        u64::from_le_bytes(bytes)
+    };
+    let mut hasher = siphasher::sip128::SipHasher24::new_with_keys(word(0), word(8));
+    std::hash::Hasher::write(&mut hasher, &input);
+    let mac = siphasher::sip128::Hasher128::finish128(&hasher).as_bytes();
     // The sealed tag is the unsealed one with the final `00` (no MAC) replaced by `01` and
     // the 16 MAC bytes.
     unsealed.pop();
     unsealed.push(1);
-    unsealed.extend_from_slice(&mac[..16]);
+    unsealed.extend_from_slice(&mac);
     unsealed.extend_from_slice(payload);
     unsealed
 }

@@ -346,7 +346,7 @@ impl<'a> Envelope<'a> {
         u64::from_le_bytes(self.id)
     }
 
-    /// The truncated HMAC-SHA256, if the tag carries one.
+    /// The MAC (SipHash-2-4-128, FORMAT.md §7), if the tag carries one.
     pub fn mac(&self) -> Option<&[u8; MAC_LEN]> {
         self.mac.as_ref()
     }

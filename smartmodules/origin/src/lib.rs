@@ -11,8 +11,8 @@
 //! layout, limits, versioning rules and test vectors are specified in
 //! `docs/FORMAT.md` at the root of the workspace.
 //!
-//! Cargo features: `mac` (on by default) adds `Envelope::seal` and
-//! `Envelope::verify` (HMAC-SHA256); `std` (off by default) adds
+//! Cargo features: `mac` (on by default) adds `SealKey`: `Envelope::seal`, verification and
+//! keyed record ids (SipHash-2-4 under keys derived with HMAC-SHA256); `std` (off by default) adds
 //! `std::error::Error` impls.
 //!
 //! The crate is `no_std` (with `alloc`) so that it compiles into
@@ -80,7 +80,7 @@ pub const MAX_PATH: usize = 16;
 /// Longest cluster id, in bytes.
 pub const MAX_ID_LEN: usize = 64;
 
-/// Length of the truncated HMAC-SHA256 tag, in bytes.
+/// Length of a tag's MAC (SipHash-2-4-128), in bytes.
 pub const MAC_LEN: usize = 16;
 
 /// Flag bit 0: set by mirror-guard in audit mode on a local write it would have refused.

@@ -1,6 +1,7 @@
 //! SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), written small: one loop of 64 rounds over
-//! a 64-word schedule. Every module that checks MACs carries this code and the broker compiles
-//! it on every produce request, where the unrolled implementations cost four times the bytes.
+//! a 64-word schedule. It derives the keys from the secret, once per chain; every module that
+//! checks MACs carries this code and the broker compiles it on every produce request, where
+//! the unrolled implementations cost four times the bytes.
 //! The tests check it against the `sha2` and `hmac` crates and the RFC 4231 vectors.
 
 /// The round constants: the first 32 bits of the fractional parts of the cube roots of the
@@ -172,19 +173,6 @@ impl HmacSha256 {
     }
 }
 
-/// Whether the first bytes of `full` equal `truncated`, looking at every byte whatever the
-/// first difference, so that the time taken tells nothing about where it is.
-pub(crate) fn starts_with_ct(full: &[u8; 32], truncated: &[u8]) -> bool {
-    if truncated.len() > full.len() {
-        return false;
-    }
-    let diff = full
-        .iter()
-        .zip(truncated)
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-    core::hint::black_box(diff) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,16 +273,5 @@ mod tests {
                 assert_eq!(hmac(key, input), expected, "key {key_len}, length {len}");
             }
         }
-    }
-
-    #[test]
-    fn truncated_comparison() {
-        let full = sha(b"x");
-        assert!(starts_with_ct(&full, &full[..16]));
-        assert!(starts_with_ct(&full, &full));
-        let mut other = full;
-        other[15] ^= 1;
-        assert!(!starts_with_ct(&full, &other[..16]));
-        assert!(starts_with_ct(&full, &other[16..16]));
     }
 }
