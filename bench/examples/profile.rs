@@ -15,7 +15,13 @@
 //! ```
 //!
 //! Options: `--records N` (10000), `--value BYTES` (64), `--tagged` (values tagged by the
-//! upstream cluster), `--seconds S` (5); then the module's params as `key=value`.
+//! upstream cluster), `--seconds S` (5), `--calls N` (stop after N calls: with
+//! `perf stat -e instructions:u`, a count of instructions that does not depend on the clock);
+//! `--fuel-profile STEP` (instead of timing: where one call's fuel goes, sampled every STEP
+//! units by running the call again with that much fuel and reading where it ran out, so the
+//! profile is exact and does not depend on the machine; functions are named from the
+//! module's name section, `wasm-opt -g` keeps it);
+//! then the module's params as `key=value`.
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -36,17 +42,24 @@ struct Host {
     store: Store<Option<(i32, i32)>>,
     memory: wasmtime::Memory,
     alloc: TypedFunc<i32, i32>,
+    /// Fuel for the next call of the function alone (`alloc` and the copy-in excluded);
+    /// after a call, the fuel it started with.
+    budget: Option<u64>,
 }
 
 impl Host {
     /// Encodes `input`, copies it in, calls `f`, and returns the status and the output bytes.
-    fn call<E: Encoder>(&mut self, f: &Abi, input: &E) -> Result<(i32, Vec<u8>), Box<dyn Error>> {
+    fn call<E: Encoder>(&mut self, f: &Abi, input: &E) -> wasmtime::Result<(i32, Vec<u8>)> {
         let mut bytes = Vec::new();
         input.encode(&mut bytes, VERSION)?;
         self.store.set_fuel(i64::MAX as u64 / 2)?;
         *self.store.data_mut() = None;
         let ptr = self.alloc.call(&mut self.store, bytes.len() as i32)?;
         self.memory.write(&mut self.store, ptr as usize, &bytes)?;
+        if let Some(fuel) = self.budget {
+            self.store.set_fuel(fuel)?;
+        }
+        self.budget = Some(self.store.get_fuel()?);
         let status = f.call(&mut self.store, (ptr, bytes.len() as i32, VERSION as u32))?;
         let mut out = Vec::new();
         if let Some((p, l)) = *self.store.data() {
@@ -63,6 +76,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         .next()
         .ok_or("usage: profile MODULE.wasm [options] [key=value...]")?;
     let (mut records, mut value, mut tagged, mut seconds) = (10_000usize, 64usize, false, 5.0f64);
+    let mut max_calls = u64::MAX;
+    let mut fuel_step: Option<u64> = None;
     let mut params = BTreeMap::new();
     while let Some(a) = args.next() {
         let mut next = || args.next().ok_or(format!("{a} needs a value"));
@@ -70,6 +85,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             "--records" => records = next()?.parse()?,
             "--value" => value = next()?.parse()?,
             "--seconds" => seconds = next()?.parse()?,
+            "--calls" => max_calls = next()?.parse()?,
+            "--fuel-profile" => fuel_step = Some(next()?.parse()?),
             "--tagged" => tagged = true,
             kv => {
                 let (k, v) = kv.split_once('=').ok_or(format!("not key=value: {kv}"))?;
@@ -83,47 +100,6 @@ fn main() -> Result<(), Box<dyn Error>> {
     config.profiler(ProfilingStrategy::PerfMap);
     let engine = Engine::new(&config)?;
     let module = Module::from_file(&engine, &path)?;
-    let mut linker = Linker::new(&engine);
-    linker.func_wrap(
-        "env",
-        "copy_records",
-        |mut caller: Caller<'_, Option<(i32, i32)>>, ptr: i32, len: i32| {
-            *caller.data_mut() = Some((ptr, len));
-        },
-    )?;
-    let mut store = Store::new(&engine, None);
-    store.set_fuel(i64::MAX as u64 / 2)?;
-    let instance = linker.instantiate(&mut store, &module)?;
-    let memory = instance
-        .get_memory(&mut store, "memory")
-        .ok_or("no memory export")?;
-    let alloc = instance.get_typed_func::<i32, i32>(&mut store, "alloc")?;
-    let transform = ["filter", "map", "filter_map", "array_map"]
-        .iter()
-        .find_map(|name| {
-            instance
-                .get_typed_func::<(i32, i32, u32), i32>(&mut store, name)
-                .ok()
-        })
-        .ok_or("no transform export")?;
-    let init = instance
-        .get_typed_func::<(i32, i32, u32), i32>(&mut store, "init")
-        .ok();
-    let mut host = Host {
-        store,
-        memory,
-        alloc,
-    };
-    if let Some(init) = init {
-        let input = SmartModuleInitInput {
-            params: SmartModuleExtraParams::new(params, None),
-        };
-        let (status, _) = host.call(&init, &input)?;
-        if status < 0 {
-            return Err(format!("init failed with status {status}").into());
-        }
-    }
-
     let batch = cell(Shape {
         records,
         value,
@@ -133,10 +109,15 @@ fn main() -> Result<(), Box<dyn Error>> {
             Tagging::Untagged
         },
     });
+    if let Some(step) = fuel_step {
+        return fuel_profile(&engine, &module, &params, &batch, step.max(1));
+    }
+    let (mut host, transform) = instantiate(&engine, &module, &params)?;
+
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
     let mut calls = 0u64;
-    while calls == 0 || Instant::now() < deadline {
+    while calls == 0 || (Instant::now() < deadline && calls < max_calls) {
         let mut input = SmartModuleInput::try_from_records(batch.records.clone(), VERSION)?;
         input.set_base_offset(BASE_OFFSET);
         input.set_base_timestamp(BASE_TIMESTAMP);
@@ -161,5 +142,135 @@ fn main() -> Result<(), Box<dyn Error>> {
         "{calls} calls of {records} x {value} B in {secs:.2} s: {:.0} records/s",
         (calls as f64 * records as f64) / secs
     );
+    Ok(())
+}
+
+/// The module instantiated and initialised with `params`; its transform export.
+fn instantiate(
+    engine: &Engine,
+    module: &Module,
+    params: &BTreeMap<String, String>,
+) -> Result<(Host, Abi), Box<dyn Error>> {
+    let mut linker = Linker::new(engine);
+    linker.func_wrap(
+        "env",
+        "copy_records",
+        |mut caller: Caller<'_, Option<(i32, i32)>>, ptr: i32, len: i32| {
+            *caller.data_mut() = Some((ptr, len));
+        },
+    )?;
+    let mut store = Store::new(engine, None);
+    store.set_fuel(i64::MAX as u64 / 2)?;
+    let instance = linker.instantiate(&mut store, module)?;
+    let memory = instance
+        .get_memory(&mut store, "memory")
+        .ok_or("no memory export")?;
+    let alloc = instance.get_typed_func::<i32, i32>(&mut store, "alloc")?;
+    let transform = ["filter", "map", "filter_map", "array_map"]
+        .iter()
+        .find_map(|name| {
+            instance
+                .get_typed_func::<(i32, i32, u32), i32>(&mut store, name)
+                .ok()
+        })
+        .ok_or("no transform export")?;
+    let init = instance
+        .get_typed_func::<(i32, i32, u32), i32>(&mut store, "init")
+        .ok();
+    let mut host = Host {
+        store,
+        memory,
+        alloc,
+        budget: None,
+    };
+    if let Some(init) = init {
+        let input = SmartModuleInitInput {
+            params: SmartModuleExtraParams::new(params.clone(), None),
+        };
+        let (status, _) = host.call(&init, &input)?;
+        if status < 0 {
+            return Err(format!("init failed with status {status}").into());
+        }
+    }
+    Ok((host, transform))
+}
+
+/// The batch as the broker hands it.
+fn input(batch: &bench::inputs::Cell) -> Result<SmartModuleInput, Box<dyn Error>> {
+    let mut input = SmartModuleInput::try_from_records(batch.records.clone(), VERSION)?;
+    input.set_base_offset(BASE_OFFSET);
+    input.set_base_timestamp(BASE_TIMESTAMP);
+    Ok(input)
+}
+
+/// Where one transform call's fuel goes: the call is made again on a fresh instance with
+/// `step`, `2 * step`, ... units of fuel, and the function it runs out in is counted.
+fn fuel_profile(
+    engine: &Engine,
+    module: &Module,
+    params: &BTreeMap<String, String>,
+    batch: &bench::inputs::Cell,
+    step: u64,
+) -> Result<(), Box<dyn Error>> {
+    let (mut host, transform) = instantiate(engine, module, params)?;
+    host.call(&transform, &input(batch)?)?;
+    let total = host
+        .budget
+        .map_or(0, |start| start - host.store.get_fuel().unwrap_or(0));
+    let mut own: BTreeMap<String, u64> = BTreeMap::new();
+    let mut within: BTreeMap<String, u64> = BTreeMap::new();
+    let mut samples = 0u64;
+    let mut fuel = step;
+    while fuel < total {
+        let (mut host, transform) = instantiate(engine, module, params)?;
+        host.budget = Some(fuel);
+        match host.call(&transform, &input(batch)?) {
+            Ok(_) => {}
+            Err(e) => {
+                let trace = e
+                    .downcast_ref::<wasmtime::WasmBacktrace>()
+                    .ok_or_else(|| format!("no backtrace in {e}"))?;
+                let names: Vec<String> = trace
+                    .frames()
+                    .iter()
+                    .map(|f| f.func_name().unwrap_or("?").to_string())
+                    .collect();
+                if let Some(top) = names.first() {
+                    *own.entry(top.clone()).or_default() += 1;
+                }
+                let mut seen = std::collections::BTreeSet::new();
+                for name in names {
+                    if seen.insert(name.clone()) {
+                        *within.entry(name).or_default() += 1;
+                    }
+                }
+                samples += 1;
+            }
+        }
+        fuel += step;
+    }
+    let per_record = total as f64 / batch.records.len().max(1) as f64;
+    println!(
+        "one call of {} records: {total} fuel ({per_record:.0} a record), {samples} samples \
+         every {step}",
+        batch.records.len()
+    );
+    let mut rows: Vec<(u64, String)> = own.into_iter().map(|(k, v)| (v, k)).collect();
+    rows.sort_by(|a, b| b.cmp(a));
+    println!(
+        "{:>7} {:>10} {:>10}  function",
+        "self %", "self/rec", "incl/rec"
+    );
+    for (n, name) in rows.iter().take(40) {
+        let share = *n as f64 / samples.max(1) as f64;
+        let incl = within.get(name).copied().unwrap_or(0) as f64 / samples.max(1) as f64;
+        println!(
+            "{:>6.1}% {:>10.0} {:>10.0}  {}",
+            share * 100.0,
+            share * per_record,
+            incl * per_record,
+            name
+        );
+    }
     Ok(())
 }

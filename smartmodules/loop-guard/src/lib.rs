@@ -47,7 +47,8 @@ impl Policy for LoopGuard {
     }
 
     fn decide<'a>(&mut self, rec: &RecordView<'a>, _: &mut TagBuf) -> Verdict<'a> {
-        let found = self.verify.check(rec, Carried::of(self.carrier, rec))?;
+        let found = Carried::of(self.carrier, rec);
+        self.verify.check(rec, &found)?;
         self.loop_check.check(rec, &found)?;
         Ok(Keep::AsIs)
     }

@@ -52,7 +52,8 @@ impl Policy for MirrorGuard {
     }
 
     fn decide<'a>(&mut self, rec: &RecordView<'a>, scratch: &mut TagBuf) -> Verdict<'a> {
-        let found = self.verify.check(rec, Carried::of(self.carrier, rec))?;
+        let found = Carried::of(self.carrier, rec);
+        self.verify.check(rec, &found)?;
         let mark = self.guard.check(&found)?;
         Ok(self.marks.mark(rec, &found, mark, scratch))
     }

@@ -59,7 +59,8 @@ impl Policy for MirrorPolicy {
     }
 
     fn decide<'a>(&mut self, rec: &RecordView<'a>, scratch: &mut TagBuf) -> Verdict<'a> {
-        let found = self.verify.check(rec, Carried::of(self.carrier, rec))?;
+        let found = Carried::of(self.carrier, rec);
+        self.verify.check(rec, &found)?;
         self.loop_check.check(rec, &found)?;
         let seen = self.dedup.check(rec, &found)?;
         let mark = self.guard.check(&found)?;

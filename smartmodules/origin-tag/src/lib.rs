@@ -46,7 +46,8 @@ impl Policy for OriginTag {
     }
 
     fn decide<'a>(&mut self, rec: &RecordView<'a>, scratch: &mut TagBuf) -> Verdict<'a> {
-        let found = self.verify.check(rec, Carried::of(self.carrier, rec))?;
+        let found = Carried::of(self.carrier, rec);
+        self.verify.check(rec, &found)?;
         self.tag.write(rec, &found, Mark::Clean, scratch)
     }
 

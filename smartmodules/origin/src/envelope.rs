@@ -133,7 +133,7 @@ fn varint_len(v: u64) -> usize {
 
 /// Postcard's zigzag mapping of a signed integer.
 #[inline]
-fn zigzag(v: i64) -> u64 {
+pub(crate) fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
 
@@ -407,19 +407,7 @@ impl<'a> Envelope<'a> {
             out.put(&[id.len() as u8]);
             out.put(id.as_bytes());
         }
-        let mut ts = [0u8; 10];
-        let mut v = zigzag(self.timestamp);
-        let mut n = 0;
-        for slot in ts.iter_mut() {
-            n += 1;
-            if v < 0x80 {
-                *slot = v as u8;
-                break;
-            }
-            *slot = (v as u8) | 0x80;
-            v >>= 7;
-        }
-        out.put(ts.get(..n).unwrap_or(&ts));
+        out.put_varint(zigzag(self.timestamp));
         out.put(&self.id);
         match mac {
             None => out.put(&[0]),

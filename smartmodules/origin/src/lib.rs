@@ -4,7 +4,7 @@
 //! A tagged carrier is laid out as
 //!
 //! ```text
-//! MAGIC (0xFF 0x6F) | VERSION (0x01) | postcard body | original payload bytes
+//! MAGIC (0xFF 0x6F) | VERSION (0x02) | postcard body | original payload bytes
 //! ```
 //!
 //! and anything that does not start with [`MAGIC`] is untagged. The byte
@@ -48,6 +48,7 @@ mod carrier;
 mod cluster;
 mod envelope;
 mod error;
+mod fresh;
 mod record_id;
 #[cfg(feature = "mac")]
 mod seal;
@@ -60,6 +61,7 @@ pub use carrier::Carrier;
 pub use cluster::{validate_cluster_id, ClusterIdError};
 pub use envelope::{decode, wrap, Decoded, Envelope};
 pub use error::EnvelopeError;
+pub use fresh::Fresh;
 pub use record_id::{hash64, record_id};
 #[cfg(feature = "mac")]
 pub use seal::{Binding, SealKey, SecretError, SECRET_MIN_LEN};

@@ -11,7 +11,8 @@ const P2: u64 = 0xc2b2_ae3d_27d4_eb4f;
 /// The streaming state: full 8-byte words are mixed in as they complete; the bytes of an
 /// unfinished word wait in `tail`, little-endian, so that pieces of any length cost a few
 /// shifts rather than a loop over their bytes.
-struct Hasher {
+#[derive(Clone)]
+pub(crate) struct Hasher {
     acc: u64,
     tail: u64,
     filled: usize,
@@ -38,7 +39,7 @@ pub(crate) fn partial(bytes: &[u8]) -> u64 {
 }
 
 impl Hasher {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Hasher {
             acc: SEED,
             tail: 0,
@@ -56,7 +57,7 @@ impl Hasher {
             .wrapping_mul(P1);
     }
 
-    fn write(&mut self, mut bytes: &[u8]) {
+    pub(crate) fn write(&mut self, mut bytes: &[u8]) {
         self.len = self.len.wrapping_add(bytes.len() as u64);
         if self.filled > 0 {
             let need = 8 - self.filled;
@@ -78,7 +79,7 @@ impl Hasher {
         self.filled = words.remainder().len();
     }
 
-    fn finish(mut self) -> u64 {
+    pub(crate) fn finish(mut self) -> u64 {
         // The last word, zero-padded (all zeros when the input filled whole words).
         self.round(self.tail);
         fmix64(self.acc ^ self.len)
@@ -167,6 +168,20 @@ pub(crate) fn feed(
     key: Option<&[u8]>,
     value: &[u8],
 ) {
+    h.absorb(origin.as_bytes());
+    feed_fields(h, timestamp, offset, key, value);
+}
+
+/// Feeds what follows the origin in `S`: 0xFF, timestamp, offset, key presence and length,
+/// key, value.
+#[inline]
+pub(crate) fn feed_fields(
+    h: &mut impl Absorb,
+    timestamp: i64,
+    offset: i64,
+    key: Option<&[u8]>,
+    value: &[u8],
+) {
     // The fixed-size fields in one piece: 0xFF, timestamp, offset, key present, key length.
     // Spelled out byte by byte: stores, where slice copies would be calls in wasm.
     let t = timestamp.to_le_bytes();
@@ -198,7 +213,6 @@ pub(crate) fn feed(
         l[2],
         l[3],
     ];
-    h.absorb(origin.as_bytes());
     h.absorb(&fixed);
     h.absorb(key.unwrap_or(&[]));
     h.absorb(value);

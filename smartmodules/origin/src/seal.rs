@@ -126,6 +126,11 @@ impl SealKey {
         h.finish().to_le_bytes()
     }
 
+    /// The keyed record-id hash, fed nothing yet.
+    pub(crate) fn id_hasher(&self) -> SipHasher {
+        SipHasher::new(self.id)
+    }
+
     /// A SipHash key for the positions of a de-duplication window's slots, which nobody
     /// without the secret can predict. Not part of the format.
     pub fn slot_key(&self) -> [u64; 2] {

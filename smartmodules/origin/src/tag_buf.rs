@@ -59,6 +59,24 @@ impl TagBuf {
         }
     }
 
+    /// Overwrites the byte at `at`, if written.
+    #[inline]
+    pub(crate) fn set(&mut self, at: usize, b: u8) {
+        if let Some(slot) = self.bytes.get_mut(..self.len).and_then(|w| w.get_mut(at)) {
+            *slot = b;
+        }
+    }
+
+    /// Appends `v` as a postcard (LEB128) varint.
+    #[inline]
+    pub(crate) fn put_varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        self.push(v as u8);
+    }
+
     #[inline]
     pub(crate) fn push(&mut self, b: u8) {
         if let Some(slot) = self.bytes.get_mut(self.len) {

@@ -1,6 +1,6 @@
 //! The record a stage decides on, borrowed, and its carrier decoded once for every stage.
 
-use origin::{decode, Carrier, Decoded, Envelope, EnvelopeError};
+use origin::{decode, Carrier, Decoded, Envelope, EnvelopeError, MAGIC};
 
 use crate::params::{Params, CARRIER};
 use crate::ParamError;
@@ -61,6 +61,8 @@ impl<'a> Carried<'a> {
         let other = carrier.other(rec.key, rec.value);
         let (found, payload) = match carrier.of(rec.key, rec.value) {
             None => (Found::Untagged, &[][..]),
+            // Most records a policy sees first are untagged: told by two bytes, without a call.
+            Some(field) if !field.starts_with(&MAGIC) => (Found::Untagged, field),
             Some(field) => match decode(field) {
                 Ok(Decoded::Tagged { envelope, payload }) => (Found::Tagged(envelope), payload),
                 Ok(Decoded::Untagged) => (Found::Untagged, field),

@@ -7,11 +7,11 @@ use alloc::string::String;
 
 use smartmodule_text::owned;
 
-use origin::{Carrier, Envelope, TagBuf, FLAG_NO_KEY, FLAG_VIOLATION, MAX_PATH};
+use origin::{Carrier, Fresh, TagBuf, FLAG_NO_KEY, FLAG_VIOLATION, MAX_PATH};
 
 use crate::guard::Mark;
 use crate::record::{Carried, Found, RecordView};
-use crate::verify::{record_id, seal, Secret};
+use crate::verify::{fresh, seal, Secret};
 use crate::{text, Keep, Stop};
 
 /// The tag stage: [`write`](Tag::write) for modules that tag, [`mark`](Tag::mark) for a guard
@@ -22,6 +22,8 @@ pub struct Tag {
     cluster: String,
     carrier: Carrier,
     secret: Option<Secret>,
+    /// New tags and their record ids, as far as they depend on this cluster and the secret.
+    fresh: Fresh,
 }
 
 impl Tag {
@@ -37,6 +39,7 @@ impl Tag {
             module,
             cluster: owned(cluster),
             carrier,
+            fresh: fresh(secret.as_ref(), cluster),
             secret,
         }
     }
@@ -109,13 +112,14 @@ impl Tag {
 
     /// Writes a new tag for `rec`, origin here, and gives its record id.
     fn fresh(&self, rec: &RecordView<'_>, flag: u8, scratch: &mut TagBuf) -> [u8; 8] {
-        let id = record_id(self.secret.as_ref(), &self.cluster, rec);
+        let id = self
+            .fresh
+            .record_id(rec.timestamp, rec.offset, rec.key, rec.value);
         let mut flags = flag;
         if self.carrier == Carrier::Key && rec.key.is_none() {
             flags |= FLAG_NO_KEY;
         }
-        let fresh = Envelope::origin_trusted(flags, &self.cluster, rec.timestamp, id);
-        fresh.write(flags, None, None, scratch);
+        self.fresh.write(flags, rec.timestamp, id, scratch);
         id
     }
 

@@ -74,11 +74,12 @@ impl Verify {
         self.secret.is_some()
     }
 
-    /// The carrier as found, or a refusal of a tag that is forged or malformed.
+    /// Nothing, or a refusal of a tag that is forged or malformed. The carrier stays where
+    /// it was decoded: a tag is a few dozen bytes that moving would copy.
     #[inline]
-    pub fn check<'a>(&self, rec: &RecordView<'_>, c: Carried<'a>) -> Result<Carried<'a>, Stop> {
-        match self.verdict(&c) {
-            Ok(()) => Ok(c),
+    pub fn check(&self, rec: &RecordView<'_>, c: &Carried<'_>) -> Result<(), Stop> {
+        match self.verdict(c) {
+            Ok(()) => Ok(()),
             Err(e) => {
                 let then = match e {
                     EnvelopeError::BadMac | EnvelopeError::MissingMac => NOT_OUR_SECRET,
@@ -139,21 +140,21 @@ pub(crate) fn seal(secret: &Secret, _: &mut TagBuf, _: &Carried<'_>) {
     match *secret {}
 }
 
-/// The record id a new tag gets: keyed by the secret when there is one, so that nobody can
-/// aim an id at another record's.
+/// New tags written at `cluster`, whose record ids are keyed by the secret when there is one,
+/// so that nobody can aim an id at another record's.
 #[cfg(feature = "mac")]
 #[inline]
-pub(crate) fn record_id(secret: Option<&Secret>, cluster: &str, rec: &RecordView<'_>) -> [u8; 8] {
+pub(crate) fn fresh(secret: Option<&Secret>, cluster: &str) -> origin::Fresh {
     match secret {
-        Some(k) => k.record_id(cluster, rec.timestamp, rec.offset, rec.key, rec.value),
-        None => origin::record_id(cluster, rec.timestamp, rec.offset, rec.key, rec.value),
+        Some(k) => origin::Fresh::keyed(cluster, k),
+        None => origin::Fresh::new(cluster),
     }
 }
 
 #[cfg(not(feature = "mac"))]
 #[inline]
-pub(crate) fn record_id(_: Option<&Secret>, cluster: &str, rec: &RecordView<'_>) -> [u8; 8] {
-    origin::record_id(cluster, rec.timestamp, rec.offset, rec.key, rec.value)
+pub(crate) fn fresh(_: Option<&Secret>, cluster: &str) -> origin::Fresh {
+    origin::Fresh::new(cluster)
 }
 
 /// The key of the de-duplication window's slot positions, from the secret.
