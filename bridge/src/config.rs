@@ -17,8 +17,10 @@ use crate::topology::Topology;
 
 /// Most records in one write to the target, unless the link says otherwise.
 pub const DEFAULT_BATCH_RECORDS: usize = 10_000;
-/// Most bytes of keys and values in one write to the target.
-pub const DEFAULT_BATCH_BYTES: usize = 1 << 20;
+/// Most bytes of keys and values in one write to the target. Each write is stored as one
+/// batch, and a consumer reads at most about 1 MiB a fetch by default: half of that keeps the
+/// target's batches readable by any consumer, the next bridge of a chain included.
+pub const DEFAULT_BATCH_BYTES: usize = 512 * 1024;
 /// How often a link stores its committed offsets on the source cluster.
 pub const DEFAULT_COMMIT: Duration = Duration::from_millis(1000);
 /// How often a progress line is printed.

@@ -3,7 +3,13 @@
 //! once the target has acknowledged it commit the consumer's offset. One request is in flight
 //! at a time, so a failure never lets a later chunk overtake an earlier one; after a failure
 //! the partition resumes from its last acknowledged record (or, after a restart, from the
-//! offset committed on the source), re-sending at most what was in flight.
+//! offset committed on the source), re-sending at most what was not yet committed.
+//!
+//! The source is read in rounds: each round opens a stream that ends at the partition's end
+//! as it was when the round began. The client commits "the last record the stream yielded"
+//! and needs the stream idle to do it (a read still waiting for records holds the stream, and
+//! nothing releases it until that read is polled again), so the bridge only commits after a
+//! read that completed, and never leaves a read waiting.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -18,10 +24,10 @@ use fluvio::{
 };
 use fluvio_protocol::link::ErrorCode;
 use futures_util::future::{select, Either};
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 
 use crate::chain::invocations;
-use crate::config::{LinkPlan, StartAt};
+use crate::config::{LinkPlan, OnRefusal, StartAt};
 use crate::connect::{client_config, connect_once};
 use crate::dead_letter::envelope;
 use crate::deliver::{deliver, DeliverError, Fatal, SourceRecord, Target, WriteOutcome};
@@ -30,12 +36,17 @@ use crate::log::say;
 use crate::retry::Backoff;
 use crate::stop::Stop;
 
-/// How long a chunk waits for more records once it has one: long enough to fill a batch from
-/// the next fetch, short enough not to be noticed.
-const LINGER: Duration = Duration::from_millis(5);
-/// How long a stop waits for the write in flight before leaving it unacknowledged (it is then
-/// re-sent at the next start).
+/// How long a stop waits for the read or write in flight before leaving it (what it carried
+/// is not committed, and is re-sent at the next start).
 const STOP_GRACE: Duration = Duration::from_secs(10);
+/// Bytes a fetch may bring at first: a few of the bridge's own batches, and far fewer fetches
+/// cut in the middle of a batch than with the client's default of about 1 MiB.
+const FIRST_FETCH_BYTES: i32 = 8 << 20;
+/// The most a fetch may bring when a single batch is larger than that.
+const MAX_FETCH_BYTES: i32 = 256 << 20;
+/// The wait between rounds that found nothing new, doubling from the first to the last.
+const IDLE_FIRST: Duration = Duration::from_millis(20);
+const IDLE_MOST: Duration = Duration::from_millis(500);
 
 /// What one partition has done, read by the progress line.
 #[derive(Debug, Default)]
@@ -82,6 +93,16 @@ pub struct PartitionCopy {
     pub until: Option<i64>,
 }
 
+/// A session's connections and what it has committed but not yet stored on the source.
+struct Session {
+    source: Fluvio,
+    target: FluvioTarget,
+    dead_letters: Option<TopicProducerPool>,
+    last_flush: Instant,
+    /// Bytes a fetch may bring, grown when a batch alone is larger.
+    fetch_bytes: i32,
+}
+
 impl PartitionCopy {
     pub async fn run(self) -> Result<PartitionEnd, BridgeError> {
         let mut next: Option<i64> = None;
@@ -103,14 +124,18 @@ impl PartitionCopy {
                         next.map_or("(committed)".to_string(), |n| n.to_string()),
                         delay.as_secs_f64()
                     ));
-                    let sleep = fluvio_future::timer::sleep(delay);
-                    futures_util::pin_mut!(sleep);
-                    let stop = self.stop.wait();
-                    futures_util::pin_mut!(stop);
-                    select(sleep, stop).await;
+                    self.sleep_unless_stopped(delay).await;
                 }
             }
         }
+    }
+
+    async fn sleep_unless_stopped(&self, delay: Duration) {
+        let sleep = fluvio_future::timer::sleep(delay);
+        futures_util::pin_mut!(sleep);
+        let stop = self.stop.wait();
+        futures_util::pin_mut!(stop);
+        select(sleep, stop).await;
     }
 
     async fn session(
@@ -119,10 +144,6 @@ impl PartitionCopy {
         backoff: &mut Backoff,
     ) -> Result<PartitionEnd, SessionError> {
         let link = &self.link;
-        let transient = |what: &str| {
-            let what = what.to_string();
-            move |e: anyhow::Error| SessionError::Transient(format!("{what}: {e:#}"))
-        };
         let source_config =
             client_config(&link.source).map_err(|e| SessionError::Fatal(e.into()))?;
         let target_config =
@@ -133,48 +154,9 @@ impl PartitionCopy {
         let target = connect_once(&target_config).await.map_err(|e| {
             SessionError::Transient(format!("cannot reach target '{}': {e}", link.target.id))
         })?;
-
-        let start = match *next {
-            Some(n) => Offset::absolute(n).map_err(|e| transient("resume offset")(e.into()))?,
-            None => {
-                let committed =
-                    committed_offset(&source, &link.consumer, &link.topic, self.partition)
-                        .await
-                        .map_err(transient("reading the committed offset"))?;
-                match (committed, link.start) {
-                    (Some(c), _) => {
-                        *next = Some(c + 1);
-                        Offset::absolute(c + 1)
-                            .map_err(|e| transient("committed offset")(e.into()))?
-                    }
-                    (None, StartAt::Beginning) => Offset::beginning(),
-                    (None, StartAt::End) => {
-                        let end = end_offset(&source, &link.topic, self.partition)
-                            .await
-                            .map_err(transient("reading the end offset"))?;
-                        *next = Some(end);
-                        Offset::absolute(end).map_err(|e| transient("end offset")(e.into()))?
-                    }
-                }
-            }
-        };
-        if let Some(n) = *next {
-            self.stats.position.store(n, Ordering::Relaxed);
+        if next.is_none() {
+            *next = self.resume_point(&source).await?;
         }
-
-        let consumer_config = ConsumerConfigExtBuilder::default()
-            .topic(link.topic.clone())
-            .partition(self.partition)
-            .offset_consumer(link.consumer.clone())
-            .offset_start(start)
-            .offset_strategy(OffsetManagementStrategy::Manual)
-            .retry_mode(RetryMode::Disabled)
-            .build()
-            .map_err(transient("consumer config"))?;
-        let mut stream = source
-            .consumer_with_config(consumer_config)
-            .await
-            .map_err(transient("opening the source stream"))?;
         let producer = target
             .topic_producer_with_config(
                 link.to_topic.clone(),
@@ -185,134 +167,324 @@ impl PartitionCopy {
                 WriteOutcome::Fatal(f) => SessionError::Fatal(fatal(link, f)),
                 _ => SessionError::Transient(format!("opening the target producer: {e:#}")),
             })?;
-        let mut target_writer = FluvioTarget { producer };
-        let mut dead_letters: Option<TopicProducerPool> = None;
+        let mut session = Session {
+            source,
+            target: FluvioTarget { producer },
+            dead_letters: None,
+            last_flush: Instant::now(),
+            fetch_bytes: FIRST_FETCH_BYTES.max((link.batch_bytes as i32).saturating_mul(4)),
+        };
 
-        let mut last_flush = Instant::now();
-        let mut unflushed = false;
-        let mut pending_end: Option<String> = None;
+        let mut idle = IDLE_FIRST;
         loop {
-            if let Some(until) = self.until {
-                if next.unwrap_or(0) >= until {
-                    flush_offsets(&mut stream, &mut unflushed).await?;
+            if let (Some(until), Some(n)) = (self.until, *next) {
+                if n >= until {
                     return Ok(PartitionEnd::CaughtUp);
                 }
             }
-            if let Some(why) = pending_end.take() {
-                flush_offsets(&mut stream, &mut unflushed).await?;
-                return Err(SessionError::Transient(why));
+            if self.stop.is_stopped() {
+                return Ok(PartitionEnd::Stopped);
             }
-            let flush_at = if unflushed {
-                last_flush + link.commit_every
-            } else {
-                Instant::now() + Duration::from_secs(1)
-            };
-            let chunk = match gather(&mut stream, link, &self.stop, flush_at).await {
-                Gathered::Stopped => {
-                    flush_offsets(&mut stream, &mut unflushed).await?;
-                    return Ok(PartitionEnd::Stopped);
-                }
-                Gathered::Idle => {
-                    if unflushed && last_flush.elapsed() >= link.commit_every {
-                        flush_offsets(&mut stream, &mut unflushed).await?;
-                        last_flush = Instant::now();
-                    }
-                    continue;
-                }
-                Gathered::Records { records, then } => {
-                    pending_end = then;
-                    records
-                }
-                Gathered::Ended(why) => return Err(SessionError::Transient(why)),
-            };
-
-            let stop_at_refusal = link.on_refusal == crate::config::OnRefusal::Stop;
-            let delivery = {
-                let work = deliver(&mut target_writer, &chunk, stop_at_refusal);
-                futures_util::pin_mut!(work);
-                let stopped = self.stop.wait();
-                futures_util::pin_mut!(stopped);
-                match select(work, stopped).await {
-                    Either::Left((d, _)) => d,
-                    Either::Right(((), work)) => {
-                        // Stopping: give the write in flight a moment, never commit past it.
-                        let grace = fluvio_future::timer::sleep(STOP_GRACE);
-                        futures_util::pin_mut!(grace);
-                        match select(work, grace).await {
-                            Either::Left((d, _)) => d,
-                            Either::Right(_) => {
-                                flush_offsets(&mut stream, &mut unflushed).await?;
-                                return Ok(PartitionEnd::Stopped);
-                            }
-                        }
-                    }
-                }
-            };
-            let delivery = match delivery {
-                Ok(d) => d,
-                Err(DeliverError::Transient(e)) => {
-                    return Err(SessionError::Transient(format!(
-                        "writing to '{}' on '{}': {e}",
-                        link.to_topic, link.target.id
-                    )))
-                }
-                Err(DeliverError::Fatal(f)) => return Err(SessionError::Fatal(fatal(link, f))),
-            };
+            if let Some(n) = *next {
+                self.stats.position.store(n, Ordering::Relaxed);
+            }
+            let read = self.round(&mut session, next).await?;
             backoff.reset();
-            self.stats
-                .delivered
-                .fetch_add(delivery.delivered as u64, Ordering::Relaxed);
-            for refusal in &delivery.refusals {
-                self.stats.refused.fetch_add(1, Ordering::Relaxed);
-                say(&format!(
-                    "link {} partition {}: record at offset {} refused by '{}': {}",
-                    link.name, self.partition, refusal.record.offset, link.target.id, refusal.hint
-                ));
-                if delivery.stopped {
-                    return Err(SessionError::Fatal(BridgeError::RefusedAndStopped {
-                        link: link.name.clone(),
-                        partition: self.partition,
-                        offset: refusal.record.offset,
-                        hint: refusal.hint.clone(),
-                    }));
+            match read {
+                Round::Stopped => return Ok(PartitionEnd::Stopped),
+                Round::Copied => idle = IDLE_FIRST,
+                Round::Empty => {
+                    // The round began at this partition's end: nothing older is left to copy.
+                    if self.until.is_some() {
+                        return Ok(PartitionEnd::CaughtUp);
+                    }
+                    self.sleep_unless_stopped(idle).await;
+                    idle = (idle * 2).min(IDLE_MOST);
                 }
-                if let Some(topic) = &link.dead_letter {
-                    let producer = match dead_letters.as_ref() {
-                        Some(p) => p,
-                        None => dead_letters.insert(
-                            source
-                                .topic_producer(topic.clone())
-                                .await
-                                .map_err(|e| dead_letter_error(link, topic, e))?,
-                        ),
-                    };
-                    let record = envelope(link, self.partition, refusal);
-                    let sent = async {
-                        let output = producer.send(record.key, record.value).await?;
-                        producer.flush().await?;
-                        output.wait().await?;
-                        Ok::<(), anyhow::Error>(())
-                    };
-                    sent.await.map_err(|e| dead_letter_error(link, topic, e))?;
-                    self.stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-
-            // Acknowledged (or refused and accounted for): the chunk is done.
-            let last = chunk.last().map_or(0, |r| r.offset);
-            stream
-                .offset_commit()
-                .await
-                .map_err(|e| SessionError::Transient(format!("committing the offset: {e}")))?;
-            unflushed = true;
-            *next = Some(last + 1);
-            self.stats.position.store(last + 1, Ordering::Relaxed);
-            if last_flush.elapsed() >= link.commit_every {
-                flush_offsets(&mut stream, &mut unflushed).await?;
-                last_flush = Instant::now();
             }
         }
     }
+
+    /// Where a partition starts when this process has not copied from it yet: after the
+    /// consumer's committed offset, else at the beginning (`None`: the stream finds it) or at
+    /// the end as it is now.
+    async fn resume_point(&self, source: &Fluvio) -> Result<Option<i64>, SessionError> {
+        let link = &self.link;
+        let committed = committed_offset(source, &link.consumer, &link.topic, self.partition)
+            .await
+            .map_err(|e| SessionError::Transient(format!("reading the committed offset: {e:#}")))?;
+        Ok(match (committed, link.start) {
+            (Some(c), _) => Some(c + 1),
+            (None, StartAt::Beginning) => None,
+            (None, StartAt::End) => Some(
+                end_offset(source, &link.topic, self.partition)
+                    .await
+                    .map_err(|e| {
+                        SessionError::Transient(format!("reading the end offset: {e:#}"))
+                    })?,
+            ),
+        })
+    }
+
+    /// One round: a stream from `next` to the partition's end, copied chunk by chunk.
+    async fn round(
+        &self,
+        session: &mut Session,
+        next: &mut Option<i64>,
+    ) -> Result<Round, SessionError> {
+        let link = &self.link;
+        let start = match *next {
+            Some(n) => Offset::absolute(n),
+            None => Ok(Offset::beginning()),
+        }
+        .map_err(|e| SessionError::Transient(format!("resume offset: {e}")))?;
+        let config = ConsumerConfigExtBuilder::default()
+            .topic(link.topic.clone())
+            .partition(self.partition)
+            .offset_consumer(link.consumer.clone())
+            .offset_start(start)
+            .offset_strategy(OffsetManagementStrategy::Manual)
+            .disable_continuous(true)
+            .max_bytes(session.fetch_bytes)
+            .retry_mode(RetryMode::Disabled)
+            .build()
+            .map_err(|e| SessionError::Transient(format!("consumer config: {e:#}")))?;
+        let mut stream = session
+            .source
+            .consumer_with_config(config)
+            .await
+            .map_err(|e| {
+                SessionError::Transient(format!("opening the stream of '{}': {e:#}", link.topic))
+            })?;
+
+        let mut copied = false;
+        let mut unflushed = false;
+        loop {
+            let (chunk, end) = self.read_chunk(&mut stream, *next).await;
+            if !chunk.is_empty() {
+                if !self.write_chunk(session, &chunk).await? {
+                    // Stopped while the write was in flight: it is not committed.
+                    flush(&mut stream, &mut unflushed).await?;
+                    return Ok(Round::Stopped);
+                }
+                copied = true;
+                let last = chunk.last().map_or(0, |r| r.offset);
+                *next = Some(last + 1);
+                self.stats.position.store(last + 1, Ordering::Relaxed);
+                // The client commits the last record the stream yielded: only when that is
+                // the chunk's last record (after a skip the stream has yielded one more).
+                if !matches!(end, ChunkEnd::Skipped { .. }) {
+                    stream.offset_commit().await.map_err(|e| {
+                        SessionError::Transient(format!("committing the offset: {e}"))
+                    })?;
+                    unflushed = true;
+                    if session.last_flush.elapsed() >= link.commit_every {
+                        flush(&mut stream, &mut unflushed).await?;
+                        session.last_flush = Instant::now();
+                    }
+                }
+            }
+            match end {
+                ChunkEnd::Full => {}
+                ChunkEnd::Ended => {
+                    flush(&mut stream, &mut unflushed).await?;
+                    session.last_flush = Instant::now();
+                    return Ok(if copied { Round::Copied } else { Round::Empty });
+                }
+                ChunkEnd::Skipped { expected, got } => {
+                    flush(&mut stream, &mut unflushed).await?;
+                    if chunk.is_empty() {
+                        // Even the first batch came cut short: read more bytes a fetch.
+                        if session.fetch_bytes >= MAX_FETCH_BYTES {
+                            return Err(SessionError::Transient(format!(
+                                "the stream of '{}' skips offsets {expected} to {} even when \
+                                 fetching {MAX_FETCH_BYTES} bytes at a time",
+                                link.topic,
+                                got - 1
+                            )));
+                        }
+                        session.fetch_bytes = session.fetch_bytes.saturating_mul(2);
+                    }
+                    return Ok(Round::Copied);
+                }
+                ChunkEnd::Stopped => {
+                    flush(&mut stream, &mut unflushed).await?;
+                    return Ok(Round::Stopped);
+                }
+                ChunkEnd::Abandoned => return Ok(Round::Stopped),
+                ChunkEnd::Failed(why) => {
+                    flush(&mut stream, &mut unflushed).await?;
+                    return Err(SessionError::Transient(why));
+                }
+            }
+        }
+    }
+
+    /// Reads up to the link's batch limits, records with consecutive offsets from `expected`.
+    /// A stop during a read lets the read finish (so the stream is free to store the commits)
+    /// but leaves what it brought uncopied.
+    async fn read_chunk<S>(
+        &self,
+        stream: &mut S,
+        mut expected: Option<i64>,
+    ) -> (Vec<SourceRecord>, ChunkEnd)
+    where
+        S: futures_util::Stream<Item = Result<fluvio::consumer::Record, ErrorCode>> + Unpin,
+    {
+        let link = &self.link;
+        let mut records = Vec::new();
+        let mut bytes = 0usize;
+        while records.len() < link.batch_records && bytes < link.batch_bytes {
+            let item = {
+                let read = stream.next();
+                let stopped = self.stop.wait();
+                futures_util::pin_mut!(stopped);
+                match select(read, stopped).await {
+                    Either::Left((item, _)) => item,
+                    Either::Right(((), read)) => {
+                        let grace = fluvio_future::timer::sleep(STOP_GRACE);
+                        futures_util::pin_mut!(grace);
+                        return match select(read, grace).await {
+                            Either::Left(_) => (Vec::new(), ChunkEnd::Stopped),
+                            Either::Right(_) => (Vec::new(), ChunkEnd::Abandoned),
+                        };
+                    }
+                }
+            };
+            match item {
+                Some(Ok(r)) => {
+                    // Offsets in a partition have no holes. A fetch cut at its byte limit in
+                    // the middle of a batch loses that batch's tail, and the stream goes on
+                    // after it: read again from the first missing offset.
+                    if let Some(want) = expected {
+                        if r.offset != want {
+                            return (
+                                records,
+                                ChunkEnd::Skipped {
+                                    expected: want,
+                                    got: r.offset,
+                                },
+                            );
+                        }
+                    }
+                    expected = Some(r.offset + 1);
+                    let r = to_source(r);
+                    bytes += r.size();
+                    records.push(r);
+                }
+                Some(Err(e)) => {
+                    return (
+                        records,
+                        ChunkEnd::Failed(format!("reading '{}': {e}", link.topic)),
+                    )
+                }
+                None => return (records, ChunkEnd::Ended),
+            }
+        }
+        (records, ChunkEnd::Full)
+    }
+
+    /// Delivers a chunk, handles its refusals; `false` if a stop cut the write short.
+    async fn write_chunk(
+        &self,
+        session: &mut Session,
+        chunk: &[SourceRecord],
+    ) -> Result<bool, SessionError> {
+        let link = &self.link;
+        let stop_at_refusal = link.on_refusal == OnRefusal::Stop;
+        let delivery = {
+            let work = deliver(&mut session.target, chunk, stop_at_refusal);
+            futures_util::pin_mut!(work);
+            let stopped = self.stop.wait();
+            futures_util::pin_mut!(stopped);
+            match select(work, stopped).await {
+                Either::Left((d, _)) => d,
+                Either::Right(((), work)) => {
+                    let grace = fluvio_future::timer::sleep(STOP_GRACE);
+                    futures_util::pin_mut!(grace);
+                    match select(work, grace).await {
+                        Either::Left((d, _)) => d,
+                        Either::Right(_) => return Ok(false),
+                    }
+                }
+            }
+        };
+        let delivery = match delivery {
+            Ok(d) => d,
+            Err(DeliverError::Transient(e)) => {
+                return Err(SessionError::Transient(format!(
+                    "writing to '{}' on '{}': {e}",
+                    link.to_topic, link.target.id
+                )))
+            }
+            Err(DeliverError::Fatal(f)) => return Err(SessionError::Fatal(fatal(link, f))),
+        };
+        self.stats
+            .delivered
+            .fetch_add(delivery.delivered as u64, Ordering::Relaxed);
+        for refusal in &delivery.refusals {
+            self.stats.refused.fetch_add(1, Ordering::Relaxed);
+            say(&format!(
+                "link {} partition {}: record at offset {} refused by '{}': {}",
+                link.name, self.partition, refusal.record.offset, link.target.id, refusal.hint
+            ));
+            if delivery.stopped {
+                return Err(SessionError::Fatal(BridgeError::RefusedAndStopped {
+                    link: link.name.clone(),
+                    partition: self.partition,
+                    offset: refusal.record.offset,
+                    hint: refusal.hint.clone(),
+                }));
+            }
+            if let Some(topic) = &link.dead_letter {
+                let producer = match session.dead_letters.as_ref() {
+                    Some(p) => p,
+                    None => session.dead_letters.insert(
+                        session
+                            .source
+                            .topic_producer(topic.clone())
+                            .await
+                            .map_err(|e| dead_letter_error(link, topic, e))?,
+                    ),
+                };
+                let record = envelope(link, self.partition, refusal);
+                let sent = async {
+                    let output = producer.send(record.key, record.value).await?;
+                    producer.flush().await?;
+                    output.wait().await?;
+                    Ok::<(), anyhow::Error>(())
+                };
+                sent.await.map_err(|e| dead_letter_error(link, topic, e))?;
+                self.stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// How a round ended.
+enum Round {
+    Copied,
+    /// The stream held nothing: the partition was at its end when the round began.
+    Empty,
+    Stopped,
+}
+
+/// Why a chunk ended.
+enum ChunkEnd {
+    Full,
+    /// The stream jumped from `expected` to `got`: records in between were not delivered.
+    Skipped {
+        expected: i64,
+        got: i64,
+    },
+    /// The round's stream reached the partition's end.
+    Ended,
+    /// A stop came while reading; the read finished and the stream is free.
+    Stopped,
+    /// A stop came and the read did not finish in time: the stream cannot store commits.
+    Abandoned,
+    Failed(String),
 }
 
 fn dead_letter_error(link: &LinkPlan, topic: &str, e: anyhow::Error) -> SessionError {
@@ -341,7 +513,7 @@ fn fatal(link: &LinkPlan, f: Fatal) -> BridgeError {
 }
 
 /// Stores the committed offset on the source cluster, if there is one it has not stored.
-async fn flush_offsets<S: ConsumerStream + ?Sized>(
+async fn flush<S: ConsumerStream + ?Sized>(
     stream: &mut S,
     unflushed: &mut bool,
 ) -> Result<(), SessionError> {
@@ -467,83 +639,6 @@ fn outcome_of_code(code: &ErrorCode) -> WriteOutcome {
         | ErrorCode::CompressionError => WriteOutcome::Fatal(Fatal::Closed(code.to_string())),
         other => WriteOutcome::Transient(other.to_string()),
     }
-}
-
-/// What waiting for records gave.
-enum Gathered {
-    /// A chunk; `then` is a stream failure met after it, to act on once it is delivered.
-    Records {
-        records: Vec<SourceRecord>,
-        then: Option<String>,
-    },
-    /// Nothing arrived before the next offset flush was due.
-    Idle,
-    Stopped,
-    /// The stream failed or ended before any record.
-    Ended(String),
-}
-
-/// Waits for the first record (or a stop, or `wake_at`), then takes what follows within
-/// [`LINGER`], up to the link's batch limits.
-async fn gather<S>(stream: &mut S, link: &LinkPlan, stop: &Stop, wake_at: Instant) -> Gathered
-where
-    S: futures_util::Stream<Item = Result<fluvio::consumer::Record, ErrorCode>> + Unpin,
-{
-    let first = {
-        let next = stream.next();
-        let timer = fluvio_future::timer::sleep(wake_at.saturating_duration_since(Instant::now()));
-        futures_util::pin_mut!(timer);
-        let stopped = stop.wait();
-        futures_util::pin_mut!(stopped);
-        match select(next, select(stopped, timer)).await {
-            Either::Left((item, _)) => item,
-            Either::Right((Either::Left(_), _)) => return Gathered::Stopped,
-            Either::Right((Either::Right(_), _)) => return Gathered::Idle,
-        }
-    };
-    let first = match first {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => return Gathered::Ended(format!("reading '{}': {e}", link.topic)),
-        None => return Gathered::Ended(format!("the stream of '{}' ended", link.topic)),
-    };
-    let mut records = vec![to_source(first)];
-    let mut bytes = records[0].size();
-    let linger_until = Instant::now() + LINGER;
-    let mut then = None;
-    while records.len() < link.batch_records && bytes < link.batch_bytes {
-        let item = match stream.next().now_or_never() {
-            Some(item) => item,
-            None => {
-                let left = linger_until.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                let next = stream.next();
-                let timer = fluvio_future::timer::sleep(left);
-                futures_util::pin_mut!(timer);
-                match select(next, timer).await {
-                    Either::Left((item, _)) => item,
-                    Either::Right(_) => break,
-                }
-            }
-        };
-        match item {
-            Some(Ok(r)) => {
-                let r = to_source(r);
-                bytes += r.size();
-                records.push(r);
-            }
-            Some(Err(e)) => {
-                then = Some(format!("reading '{}': {e}", link.topic));
-                break;
-            }
-            None => {
-                then = Some(format!("the stream of '{}' ended", link.topic));
-                break;
-            }
-        }
-    }
-    Gathered::Records { records, then }
 }
 
 fn to_source(r: fluvio::consumer::Record) -> SourceRecord {
