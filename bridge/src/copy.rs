@@ -39,11 +39,9 @@ use crate::stop::Stop;
 /// How long a stop waits for the read or write in flight before leaving it (what it carried
 /// is not committed, and is re-sent at the next start).
 const STOP_GRACE: Duration = Duration::from_secs(10);
-/// Bytes a fetch may bring at first: a few of the bridge's own batches, and far fewer fetches
-/// cut in the middle of a batch than with the client's default of about 1 MiB.
-const FIRST_FETCH_BYTES: i32 = 8 << 20;
-/// The most a fetch may bring when a single batch is larger than that.
-const MAX_FETCH_BYTES: i32 = 256 << 20;
+/// Bytes a fetch may bring: many of the bridge's own batches, and more than the largest batch
+/// an SPU stores by default (2 MiB), so that a read that starts at a batch gets all of it.
+const FETCH_BYTES: i32 = 8 << 20;
 /// The wait between rounds that found nothing new, doubling from the first to the last.
 const IDLE_FIRST: Duration = Duration::from_millis(20);
 const IDLE_MOST: Duration = Duration::from_millis(500);
@@ -80,7 +78,7 @@ pub enum PartitionEnd {
 /// How a session ended, when it did not end the partition.
 enum SessionError {
     Transient(String),
-    Fatal(BridgeError),
+    Fatal(Box<BridgeError>),
 }
 
 /// One partition of one link.
@@ -99,8 +97,10 @@ struct Session {
     target: FluvioTarget,
     dead_letters: Option<TopicProducerPool>,
     last_flush: Instant,
-    /// Bytes a fetch may bring, grown when a batch alone is larger.
+    /// Bytes a fetch may bring.
     fetch_bytes: i32,
+    /// Rounds ended early to read again after offsets were skipped.
+    rereads: u64,
 }
 
 impl PartitionCopy {
@@ -113,7 +113,7 @@ impl PartitionCopy {
             }
             match self.session(&mut next, &mut backoff).await {
                 Ok(end) => return Ok(end),
-                Err(SessionError::Fatal(e)) => return Err(e),
+                Err(SessionError::Fatal(e)) => return Err(*e),
                 Err(SessionError::Transient(detail)) => {
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     let delay = backoff.next_delay();
@@ -145,9 +145,9 @@ impl PartitionCopy {
     ) -> Result<PartitionEnd, SessionError> {
         let link = &self.link;
         let source_config =
-            client_config(&link.source).map_err(|e| SessionError::Fatal(e.into()))?;
+            client_config(&link.source).map_err(|e| SessionError::Fatal(Box::new(e.into())))?;
         let target_config =
-            client_config(&link.target).map_err(|e| SessionError::Fatal(e.into()))?;
+            client_config(&link.target).map_err(|e| SessionError::Fatal(Box::new(e.into())))?;
         let source = connect_once(&source_config).await.map_err(|e| {
             SessionError::Transient(format!("cannot reach source '{}': {e}", link.source.id))
         })?;
@@ -164,7 +164,7 @@ impl PartitionCopy {
             )
             .await
             .map_err(|e| match outcome_of(&e) {
-                WriteOutcome::Fatal(f) => SessionError::Fatal(fatal(link, f)),
+                WriteOutcome::Fatal(f) => SessionError::Fatal(Box::new(fatal(link, f))),
                 _ => SessionError::Transient(format!("opening the target producer: {e:#}")),
             })?;
         let mut session = Session {
@@ -172,7 +172,8 @@ impl PartitionCopy {
             target: FluvioTarget { producer },
             dead_letters: None,
             last_flush: Instant::now(),
-            fetch_bytes: FIRST_FETCH_BYTES.max((link.batch_bytes as i32).saturating_mul(4)),
+            fetch_bytes: FETCH_BYTES.max((link.batch_bytes as i32).saturating_mul(4)),
+            rereads: 0,
         };
 
         let mut idle = IDLE_FIRST;
@@ -259,8 +260,11 @@ impl PartitionCopy {
 
         let mut copied = false;
         let mut unflushed = false;
+        let mut at_round_start = true;
         loop {
-            let (chunk, end) = self.read_chunk(&mut stream, *next).await;
+            let (chunk, end) = self
+                .read_chunk(&mut stream, *next, &mut at_round_start)
+                .await;
             if !chunk.is_empty() {
                 if !self.write_chunk(session, &chunk).await? {
                     // Stopped while the write was in flight: it is not committed.
@@ -292,18 +296,17 @@ impl PartitionCopy {
                     return Ok(if copied { Round::Copied } else { Round::Empty });
                 }
                 ChunkEnd::Skipped { expected, got } => {
+                    // A fetch cut inside a batch, or a hole the topic hook left: reading
+                    // again from `expected` tells them apart (a new read starts with the
+                    // whole batch that holds it).
                     flush(&mut stream, &mut unflushed).await?;
-                    if chunk.is_empty() {
-                        // Even the first batch came cut short: read more bytes a fetch.
-                        if session.fetch_bytes >= MAX_FETCH_BYTES {
-                            return Err(SessionError::Transient(format!(
-                                "the stream of '{}' skips offsets {expected} to {} even when \
-                                 fetching {MAX_FETCH_BYTES} bytes at a time",
-                                link.topic,
-                                got - 1
-                            )));
-                        }
-                        session.fetch_bytes = session.fetch_bytes.saturating_mul(2);
+                    session.rereads += 1;
+                    if session.rereads.is_power_of_two() {
+                        say(&format!(
+                            "link {} partition {}: the stream went from offset {expected} to \
+                             {got}; reading again from {expected} ({} time(s) so far)",
+                            link.name, self.partition, session.rereads
+                        ));
                     }
                     return Ok(Round::Copied);
                 }
@@ -320,13 +323,15 @@ impl PartitionCopy {
         }
     }
 
-    /// Reads up to the link's batch limits, records with consecutive offsets from `expected`.
-    /// A stop during a read lets the read finish (so the stream is free to store the commits)
-    /// but leaves what it brought uncopied.
+    /// Reads up to the link's batch limits. Offsets must follow each other, except at the
+    /// start of a round, where a jump is a hole (see [`ChunkEnd::Skipped`]). A stop during a
+    /// read lets the read finish (so the stream is free to store the commits) but leaves what
+    /// it brought uncopied.
     async fn read_chunk<S>(
         &self,
         stream: &mut S,
         mut expected: Option<i64>,
+        at_round_start: &mut bool,
     ) -> (Vec<SourceRecord>, ChunkEnd)
     where
         S: futures_util::Stream<Item = Result<fluvio::consumer::Record, ErrorCode>> + Unpin,
@@ -353,11 +358,8 @@ impl PartitionCopy {
             };
             match item {
                 Some(Ok(r)) => {
-                    // Offsets in a partition have no holes. A fetch cut at its byte limit in
-                    // the middle of a batch loses that batch's tail, and the stream goes on
-                    // after it: read again from the first missing offset.
                     if let Some(want) = expected {
-                        if r.offset != want {
+                        if r.offset != want && !*at_round_start {
                             return (
                                 records,
                                 ChunkEnd::Skipped {
@@ -367,6 +369,7 @@ impl PartitionCopy {
                             );
                         }
                     }
+                    *at_round_start = false;
                     expected = Some(r.offset + 1);
                     let r = to_source(r);
                     bytes += r.size();
@@ -417,7 +420,9 @@ impl PartitionCopy {
                     link.to_topic, link.target.id
                 )))
             }
-            Err(DeliverError::Fatal(f)) => return Err(SessionError::Fatal(fatal(link, f))),
+            Err(DeliverError::Fatal(f)) => {
+                return Err(SessionError::Fatal(Box::new(fatal(link, f))))
+            }
         };
         self.stats
             .delivered
@@ -429,12 +434,14 @@ impl PartitionCopy {
                 link.name, self.partition, refusal.record.offset, link.target.id, refusal.hint
             ));
             if delivery.stopped {
-                return Err(SessionError::Fatal(BridgeError::RefusedAndStopped {
-                    link: link.name.clone(),
-                    partition: self.partition,
-                    offset: refusal.record.offset,
-                    hint: refusal.hint.clone(),
-                }));
+                return Err(SessionError::Fatal(Box::new(
+                    BridgeError::RefusedAndStopped {
+                        link: link.name.clone(),
+                        partition: self.partition,
+                        offset: refusal.record.offset,
+                        hint: refusal.hint.clone(),
+                    },
+                )));
             }
             if let Some(topic) = &link.dead_letter {
                 let producer = match session.dead_letters.as_ref() {
@@ -488,12 +495,12 @@ enum ChunkEnd {
 }
 
 fn dead_letter_error(link: &LinkPlan, topic: &str, e: anyhow::Error) -> SessionError {
-    SessionError::Fatal(BridgeError::DeadLetter {
+    SessionError::Fatal(Box::new(BridgeError::DeadLetter {
         link: link.name.clone(),
         cluster: link.source.id.clone(),
         topic: topic.to_string(),
         detail: format!("{e:#}"),
-    })
+    }))
 }
 
 fn fatal(link: &LinkPlan, f: Fatal) -> BridgeError {
@@ -533,7 +540,7 @@ fn producer_config(
     link: &LinkPlan,
     partition: u32,
 ) -> Result<fluvio::TopicProducerConfig, SessionError> {
-    let chain = invocations(&link.chain).map_err(|e| SessionError::Fatal(e.into()))?;
+    let chain = invocations(&link.chain).map_err(|e| SessionError::Fatal(Box::new(e.into())))?;
     let mut builder = TopicProducerConfigBuilder::default();
     builder
         // The chunk decides the batch: never full, never sent by the linger timer.
@@ -552,10 +559,10 @@ fn producer_config(
         .smartmodules(chain)
         .set_specific_partitioner(partition);
     builder.build().map_err(|e| {
-        SessionError::Fatal(BridgeError::Connect {
+        SessionError::Fatal(Box::new(BridgeError::Connect {
             cluster: link.target.id.clone(),
             detail: format!("producer config: {e}"),
-        })
+        }))
     })
 }
 
@@ -666,20 +673,28 @@ async fn committed_offset(
         .map(|c| c.offset))
 }
 
-/// The partition's end: the offset its next record will get. Read from its last record; an
-/// empty partition ends at 0.
+/// The partition's end as the bridge counts it: the offset after its last record (a batch
+/// the topic hook filtered keeps its offset span, so the next write may start further on).
+/// Read from the last records; an empty partition ends at 0.
 pub async fn end_offset(source: &Fluvio, topic: &str, partition: u32) -> anyhow::Result<i64> {
-    let config = ConsumerConfigExtBuilder::default()
-        .topic(topic.to_string())
-        .partition(partition)
-        .offset_start(Offset::from_end(1))
-        .disable_continuous(true)
-        .retry_mode(RetryMode::Disabled)
-        .build()?;
-    let mut stream = source.consumer_with_config(config).await?;
-    match stream.next().await {
-        Some(Ok(last)) => Ok(last.offset + 1),
-        Some(Err(e)) => Err(e.into()),
-        None => Ok(0),
+    // The last batch may end in a hole: look further back until a record shows.
+    for tail in [1u32, 1 << 8, 1 << 16, 1 << 22] {
+        let config = ConsumerConfigExtBuilder::default()
+            .topic(topic.to_string())
+            .partition(partition)
+            .offset_start(Offset::from_end(tail))
+            .disable_continuous(true)
+            .max_bytes(FETCH_BYTES)
+            .retry_mode(RetryMode::Disabled)
+            .build()?;
+        let mut stream = source.consumer_with_config(config).await?;
+        let mut last = None;
+        while let Some(item) = stream.next().await {
+            last = Some(item?.offset);
+        }
+        if let Some(last) = last {
+            return Ok(last + 1);
+        }
     }
+    Ok(0)
 }
