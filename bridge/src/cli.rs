@@ -101,7 +101,7 @@ pub struct Cli {
     /// Most records per write to the target [default: 10000].
     #[arg(long, value_name = "N")]
     pub batch: Option<u64>,
-    /// Most bytes of keys and values per write [default: 1048576].
+    /// Most bytes of keys and values per write [default: 524288].
     #[arg(long, value_name = "BYTES")]
     pub batch_bytes: Option<u64>,
     /// How often committed offsets are stored on the source, in ms [default: 1000].
@@ -371,6 +371,15 @@ mod tests {
                 help.contains(code),
                 "exit code {code:?} missing from --help"
             );
+        }
+        // The defaults --help states are the ones the plan uses.
+        use crate::config::{DEFAULT_BATCH_BYTES, DEFAULT_BATCH_RECORDS, DEFAULT_COMMIT};
+        for default in [
+            format!("[default: {DEFAULT_BATCH_RECORDS}]"),
+            format!("[default: {DEFAULT_BATCH_BYTES}]"),
+            format!("[default: {}]", DEFAULT_COMMIT.as_millis()),
+        ] {
+            assert!(help.contains(&default), "{default} missing from --help");
         }
     }
 }

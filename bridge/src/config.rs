@@ -954,6 +954,36 @@ dead_letter: orders-refused
         ));
     }
 
+    /// The example configs in bridge/examples resolve, topology links and all.
+    #[test]
+    fn the_example_configs_resolve() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let plan = ConfigFile::load(&dir.join("active-active.yaml"))
+            .unwrap()
+            .resolve(Overrides::default())
+            .unwrap();
+        let names: Vec<&str> = plan.links.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["east->west", "west->east"]);
+        assert_eq!(plan.links[0].dead_letter.as_deref(), Some("orders-refused"));
+
+        let plan = ConfigFile::load(&dir.join("bridge.yaml"))
+            .unwrap()
+            .resolve(Overrides::default())
+            .unwrap();
+        let [a, b] = [&plan.links[0], &plan.links[1]];
+        assert_eq!(a.name, "east-orders");
+        assert_eq!(a.partitions, Some(PartitionRange { first: 0, last: 3 }));
+        assert_eq!(a.chain[0].params["mirror_of"], "east");
+        assert_eq!(b.name, "west->east");
+        assert_eq!(b.source.id, "west");
+        assert_eq!(b.batch_records, 8, "from the topology's link");
+        assert_eq!(
+            b.chain[0].describe(),
+            "mirror-policy(cluster=east, dedup=10000, max_hops=4)"
+        );
+        assert_eq!(plan.progress_every, Duration::from_secs(5));
+    }
+
     #[test]
     fn partition_ranges() {
         assert_eq!(
