@@ -26,7 +26,17 @@ pub async fn run(plan: Plan, stop: Stop) -> Result<RunEnd, BridgeError> {
     let mut copies = Vec::new();
     for link in &plan.links {
         let link = Arc::new(link.clone());
-        let (progress, parts) = prepare(&link, &plan, &stop).await?;
+        // A signal while the clusters are still being reached ends the run at once.
+        let (progress, parts) = {
+            let work = prepare(&link, &plan, &stop);
+            futures_util::pin_mut!(work);
+            let stopped = stop.wait();
+            futures_util::pin_mut!(stopped);
+            match futures_util::future::select(work, stopped).await {
+                futures_util::future::Either::Left((prepared, _)) => prepared?,
+                futures_util::future::Either::Right(_) => return Ok(RunEnd::Stopped),
+            }
+        };
         progress_links.push(progress);
         copies.extend(parts);
     }

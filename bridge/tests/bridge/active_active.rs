@@ -113,7 +113,10 @@ pub fn both_ways(w: &mut World) {
     for (f, out) in [(ab_orders, &ab_out), (ba_orders, &ba_out)] {
         assert!(f.delivered >= 600 && f.refused == 0, "{f:?}:\n{out}");
     }
-    assert!(ab_out.contains("delivered"), "no progress line:\n{ab_out}");
+    assert!(
+        ab_out.contains("origin-bridge: a->b:orders orders -> orders: delivered "),
+        "no progress line (--progress-secs 1):\n{ab_out}"
+    );
 
     let mut all: Vec<String> = a_orders
         .iter()

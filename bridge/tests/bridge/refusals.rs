@@ -134,4 +134,26 @@ pub fn poison_records(w: &mut World) {
         2,
         "stop writes no dead letter"
     );
+
+    // A chain the target cannot build stops the bridge with exit code 5, nothing written:
+    // a module that is not registered there, and params its init refuses.
+    w.topic("b", "pay-never");
+    for (chain, says) in [
+        (r#"{"uses":"no-such-module"}"#, "no-such-module"),
+        (
+            r#"{"uses":"mirror-policy","with":{"mode":"audit"}}"#,
+            "missing param 'cluster'",
+        ),
+    ] {
+        let mut args = link(w, "pay-never");
+        args.extend(["--transform".into(), chain.into()]);
+        let out = w.bridge_until_caught_up(&args);
+        assert_eq!(out.code, Some(5), "{}", out.describe());
+        assert!(
+            out.text().contains("the target refused the chain") && out.text().contains(says),
+            "{}",
+            out.describe()
+        );
+    }
+    assert_eq!(w.stored("b", "pay-never"), 0);
 }
