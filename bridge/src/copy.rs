@@ -178,8 +178,9 @@ impl PartitionCopy {
 
         let mut idle = IDLE_FIRST;
         loop {
-            if let (Some(until), Some(n)) = (self.until, *next) {
-                if n >= until {
+            // `until` is the offset after the last record at start: an empty partition's is 0.
+            if let Some(until) = self.until {
+                if next.unwrap_or(0) >= until {
                     return Ok(PartitionEnd::CaughtUp);
                 }
             }
@@ -195,10 +196,8 @@ impl PartitionCopy {
                 Round::Stopped => return Ok(PartitionEnd::Stopped),
                 Round::Copied => idle = IDLE_FIRST,
                 Round::Empty => {
-                    // The round began at this partition's end: nothing older is left to copy.
-                    if self.until.is_some() {
-                        return Ok(PartitionEnd::CaughtUp);
-                    }
+                    // Nothing new. (With `until` not reached, a stream that ended early: the
+                    // record before `until` exists, so the next round reads on.)
                     self.sleep_unless_stopped(idle).await;
                     idle = (idle * 2).min(IDLE_MOST);
                 }
