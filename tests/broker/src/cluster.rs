@@ -523,25 +523,6 @@ impl Cluster {
         )
     }
 
-    /// How many records `partition` of `topic` has stored (see [`Cluster::stored_count`]).
-    pub fn stored_count_in(&self, topic: &str, partition: u32) -> Result<i64, ClusterError> {
-        let p = partition.to_string();
-        let out = self.fluvio_ok(&[
-            "consume", topic, "-p", &p, "-T", "1", "-d", "-F", "{{offset}}",
-        ])?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        match text.split_whitespace().last() {
-            None => Ok(0),
-            Some(last) => last
-                .parse::<i64>()
-                .map(|offset| offset + 1)
-                .map_err(|e| ClusterError::Unexpected {
-                    what: format!("the last offset of {topic} partition {partition}"),
-                    detail: format!("{e}: {}", out.text()),
-                }),
-        }
-    }
-
     /// How many records partition 0 of `topic` has stored: the offset of its last record plus
     /// one, read by consuming that record (`fluvio partition list` reports offsets the SPU sends
     /// the SC now and then, so it lags behind a write).
