@@ -488,6 +488,41 @@ impl Cluster {
         )
     }
 
+    /// `fluvio topic create NAME --partitions N`, then waits until every partition has a
+    /// leader.
+    pub fn create_topic_with_partitions(
+        &mut self,
+        name: &str,
+        partitions: u32,
+    ) -> Result<(), ClusterError> {
+        self.fluvio_ok(&[
+            "topic",
+            "create",
+            name,
+            "--partitions",
+            &partitions.to_string(),
+        ])?;
+        let topic = name.to_string();
+        self.wait_for(
+            &format!("the {partitions} partitions of {topic} online"),
+            START_DEADLINE,
+            |c| {
+                let out = c.fluvio_ok(&["partition", "list", "-O", "json"])?;
+                let list = json_listing(&out)?;
+                let online = (0..partitions).all(|p| {
+                    let name = format!("{topic}-{p}");
+                    list.as_array().is_some_and(|ps| {
+                        ps.iter().any(|e| {
+                            e["name"].as_str() == Some(&name)
+                                && e["status"]["resolution"].as_str() == Some("Online")
+                        })
+                    })
+                });
+                Ok(online)
+            },
+        )
+    }
+
     /// How many records partition 0 of `topic` has stored: the offset of its last record plus
     /// one, read by consuming that record (`fluvio partition list` reports offsets the SPU sends
     /// the SC now and then, so it lags behind a write).

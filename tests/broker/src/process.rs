@@ -322,6 +322,20 @@ impl Daemon {
         })
     }
 
+    /// Sends SIGKILL to its PID at once (a crash, as a test stages one) and reaps it.
+    pub fn kill(&mut self) -> Result<ExitStatus, ProcessError> {
+        if let Some(status) = self.exited() {
+            return Ok(status);
+        }
+        kill_pid(self.pid(), Signal::Kill);
+        let status = self.child.wait().map_err(|source| ProcessError::Wait {
+            command: self.name.clone(),
+            source,
+        })?;
+        self.reaped = Some(status);
+        Ok(status)
+    }
+
     /// The last `lines` lines of its log, for failure messages.
     pub fn log_tail(&self, lines: usize) -> String {
         log_tail(&self.log, lines)
