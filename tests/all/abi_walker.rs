@@ -286,3 +286,58 @@ proptest! {
         }
     }
 }
+
+/// Where memory cannot grow (`memory.grow` gives -1, which the engines' limiters never do:
+/// they end the call), every module's `alloc` traps. It never hands the host a null pointer,
+/// at which the host would write its input, over the module's own data.
+#[test]
+fn alloc_traps_when_memory_cannot_grow() {
+    /// Lets a memory grow by one MiB in all, then refuses.
+    struct OneMib(Option<usize>);
+    impl wasmtime::ResourceLimiter for OneMib {
+        fn memory_growing(
+            &mut self,
+            _current: usize,
+            desired: usize,
+            _maximum: Option<usize>,
+        ) -> wasmtime::Result<bool> {
+            let start = *self.0.get_or_insert(desired);
+            Ok(desired <= start + (1 << 20))
+        }
+        fn table_growing(
+            &mut self,
+            _: usize,
+            _: usize,
+            _: Option<usize>,
+        ) -> wasmtime::Result<bool> {
+            Ok(true)
+        }
+    }
+    let engine = wasmtime::Engine::default();
+    for name in integration::POLICY_MODULES {
+        for (build, wasm) in [
+            ("full", integration::wasm(name)),
+            ("lean", integration::lean_wasm(name)),
+        ] {
+            let module = wasmtime::Module::new(&engine, wasm).unwrap();
+            let mut linker = wasmtime::Linker::new(&engine);
+            linker
+                .func_wrap("env", "copy_records", |_: i32, _: i32| {})
+                .unwrap();
+            let mut store = wasmtime::Store::new(&engine, OneMib(None));
+            store.limiter(|l| l);
+            let instance = linker.instantiate(&mut store, &module).unwrap();
+            let alloc = instance
+                .get_typed_func::<i32, i32>(&mut store, "alloc")
+                .unwrap();
+            let small = alloc.call(&mut store, 1000).unwrap();
+            assert_ne!(small, 0, "{name} ({build}): a small block fits");
+            let big = alloc.call(&mut store, 64 << 20);
+            assert!(
+                big.is_err(),
+                "{name} ({build}): alloc of 64 MiB in a memory that cannot grow must trap, not \
+                 return {big:?}"
+            );
+        }
+    }
+}

@@ -50,9 +50,17 @@ fn class(layout: &Layout) -> Option<u32> {
     ((class as usize) < CLASSES).then_some(class)
 }
 
+/// Out of memory: a trap, which the host reports as the call's error. Never a null pointer:
+/// the host would write its input at address 0, over the module's own data, and Rust's
+/// handler for a failed allocation links `core::fmt` into every module for its message.
+#[cold]
+fn out_of_memory() -> ! {
+    core::arch::wasm32::unreachable()
+}
+
 impl State {
     /// A fresh block of `1 << class` bytes, aligned to its size (at most a page), from new
-    /// pages if need be; null when memory cannot grow.
+    /// pages if need be; a trap when memory cannot grow.
     fn carve(&mut self, class: u32) -> *mut u8 {
         let size = 1usize << class;
         let align = size.min(PAGE);
@@ -74,11 +82,11 @@ impl State {
             Some(memory_end)
         };
         let Some(end) = base.and_then(|b| b.checked_add(size)) else {
-            return null_mut();
+            out_of_memory()
         };
         let pages = (end - memory_end).div_ceil(PAGE);
         if core::arch::wasm32::memory_grow(0, pages) == usize::MAX {
-            return null_mut();
+            out_of_memory()
         }
         self.end = memory_end + pages * PAGE;
         self.next = end;
@@ -96,7 +104,7 @@ fn align_up(n: usize, align: usize) -> Option<usize> {
 unsafe impl GlobalAlloc for Heap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let Some(class) = class(&layout) else {
-            return null_mut();
+            out_of_memory()
         };
         // SAFETY: the instance has one thread and the allocator is not re-entered, so this is
         // the only reference to the state.
@@ -122,20 +130,18 @@ unsafe impl GlobalAlloc for Heap {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
-            return null_mut();
+            out_of_memory()
         };
         if class(&layout) == class(&new_layout) {
             return ptr;
         }
         // SAFETY: a valid layout, as `alloc` requires.
         let new = unsafe { self.alloc(new_layout) };
-        if !new.is_null() {
-            // SAFETY: `ptr` holds `layout.size()` bytes, `new` at least `new_size`, and two
-            // live blocks never overlap; `ptr` is then given back with its own layout.
-            unsafe {
-                core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
-                self.dealloc(ptr, layout);
-            }
+        // SAFETY: `ptr` holds `layout.size()` bytes, `new` (never null) at least `new_size`,
+        // and two live blocks never overlap; `ptr` is then given back with its own layout.
+        unsafe {
+            core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+            self.dealloc(ptr, layout);
         }
         new
     }

@@ -255,6 +255,7 @@ test('garbage never traps the module, and it keeps working after errors', () => 
   }
   assert.ok(outcomes.has('untagged') && outcomes.has('Malformed'), [...outcomes].join(','));
   // Still decodes correctly afterwards.
-  assert.equal(origin.decode(byName('origin-minimal')).id, 'e91701d4bc16c906');
+  const minimal = vectors.find((x) => x.name === 'origin-minimal');
+  assert.equal(origin.decode(byName('origin-minimal')).id, minimal.expected.id);
   assert.equal(toHex(origin.strip(byName('origin-minimal'))), '7b2274656d70223a32317d');
 });

@@ -3,7 +3,7 @@
 //! gives begins by hashing its own id: both are computed once, when a module starts, so that
 //! tagging a record costs its own fields only.
 
-use crate::record_id::{feed_fields, Hasher};
+use crate::record_id::{fields, origin_block, Hasher};
 use crate::{TagBuf, MAGIC, MAX_ID_LEN, VERSION};
 
 /// Offset of the flags byte in a tag.
@@ -41,7 +41,7 @@ impl Fresh {
     /// an invalid one gives tags that no decoder accepts.
     pub fn new(cluster: &str) -> Self {
         let mut h = Hasher::new();
-        h.write(cluster.as_bytes());
+        origin_block(cluster, &mut |w| h.word(w));
         Self::with(cluster, IdHash::Plain(h))
     }
 
@@ -50,7 +50,7 @@ impl Fresh {
     #[cfg(feature = "mac")]
     pub fn keyed(cluster: &str, key: &crate::SealKey) -> Self {
         let mut h = key.id_hasher();
-        h.write(cluster.as_bytes());
+        origin_block(cluster, &mut |w| h.write_u64(w));
         Self::with(cluster, IdHash::Keyed(h))
     }
 
@@ -80,13 +80,14 @@ impl Fresh {
         match &self.ids {
             IdHash::Plain(h) => {
                 let mut h = h.clone();
-                feed_fields(&mut h, timestamp, offset, key, value);
-                h.finish().to_le_bytes()
+                fields(timestamp, offset, key, |w| h.word(w));
+                h.finish(value).to_le_bytes()
             }
             #[cfg(feature = "mac")]
             IdHash::Keyed(h) => {
                 let mut h = h.clone();
-                feed_fields(&mut h, timestamp, offset, key, value);
+                fields(timestamp, offset, key, |w| h.write_u64(w));
+                h.write(value);
                 h.finish().to_le_bytes()
             }
         }

@@ -1,23 +1,14 @@
 //! Record id: a 64-bit hash assigned once, at the origin, and carried unchanged on every hop.
 //!
-//! The hash takes 8 bytes a step (a multiply-rotate round), so that tagging a 16 KB value
-//! costs a few thousand instructions rather than the quarter million a byte-at-a-time hash
-//! would: the value is hashed on every record an origin tags.
+//! The hashed bytes are laid out in 8-byte words (FORMAT.md §6): the origin's id in a block
+//! of whole words, which an origin hashes once, when it starts; then the timestamp, the offset
+//! and the key's length, one word each; then the key, padded to a whole word, then the value.
+//! So tagging a record hashes its own fields only, a word a step, with no bytes to carry from
+//! one piece to the next.
 
 const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 const P1: u64 = 0x9e37_79b1_85eb_ca87;
 const P2: u64 = 0xc2b2_ae3d_27d4_eb4f;
-
-/// The streaming state: full 8-byte words are mixed in as they complete; the bytes of an
-/// unfinished word wait in `tail`, little-endian, so that pieces of any length cost a few
-/// shifts rather than a loop over their bytes.
-#[derive(Clone)]
-pub(crate) struct Hasher {
-    acc: u64,
-    tail: u64,
-    filled: usize,
-    len: u64,
-}
 
 /// Up to 7 bytes as a little-endian word, read 4, 2 and 1 bytes at a time.
 #[inline]
@@ -38,60 +29,62 @@ pub(crate) fn partial(bytes: &[u8]) -> u64 {
     v
 }
 
-impl Hasher {
-    pub(crate) fn new() -> Self {
-        Hasher {
-            acc: SEED,
-            tail: 0,
-            filled: 0,
-            len: 0,
-        }
+/// The 8-byte little-endian words of `bytes`, the last one zero-padded: `f` gets each.
+#[inline(always)]
+pub(crate) fn words(bytes: &[u8], mut f: impl FnMut(u64)) {
+    let mut chunks = bytes.chunks_exact(8);
+    for w in &mut chunks {
+        f(u64::from_le_bytes(
+            <[u8; 8]>::try_from(w).unwrap_or_default(),
+        ));
     }
-
-    #[inline]
-    fn round(&mut self, word: u64) {
-        self.acc = self
-            .acc
-            .wrapping_add(word.wrapping_mul(P2))
-            .rotate_left(31)
-            .wrapping_mul(P1);
-    }
-
-    pub(crate) fn write(&mut self, mut bytes: &[u8]) {
-        self.len = self.len.wrapping_add(bytes.len() as u64);
-        if self.filled > 0 {
-            let need = 8 - self.filled;
-            if bytes.len() < need {
-                self.tail |= partial(bytes) << (8 * self.filled);
-                self.filled += bytes.len();
-                return;
-            }
-            let (head, rest) = bytes.split_at(need);
-            self.round(self.tail | partial(head) << (8 * self.filled));
-            bytes = rest;
-        }
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            let word = <[u8; 8]>::try_from(word).unwrap_or_default();
-            self.round(u64::from_le_bytes(word));
-        }
-        self.tail = partial(words.remainder());
-        self.filled = words.remainder().len();
-    }
-
-    pub(crate) fn finish(mut self) -> u64 {
-        // The last word, zero-padded (all zeros when the input filled whole words).
-        self.round(self.tail);
-        fmix64(self.acc ^ self.len)
+    if !chunks.remainder().is_empty() {
+        f(partial(chunks.remainder()));
     }
 }
 
-/// The record-id hash of `bytes` (FORMAT.md §6's rounds over `bytes` alone): a compact
+/// The unkeyed record-id hash, fed whole words.
+#[derive(Clone)]
+pub(crate) struct Hasher {
+    acc: u64,
+    len: u64,
+}
+
+impl Hasher {
+    pub(crate) fn new() -> Self {
+        Hasher { acc: SEED, len: 0 }
+    }
+
+    #[inline(always)]
+    pub(crate) fn word(&mut self, w: u64) {
+        self.acc = self
+            .acc
+            .wrapping_add(w.wrapping_mul(P2))
+            .rotate_left(31)
+            .wrapping_mul(P1);
+        self.len = self.len.wrapping_add(8);
+    }
+
+    /// Feeds the last bytes, then gives the hash: every word rounds, the last one zero-padded
+    /// (all zeros when the bytes fill whole words), and the length counts the bytes given.
+    pub(crate) fn finish(mut self, last: &[u8]) -> u64 {
+        let mut chunks = last.chunks_exact(8);
+        for w in &mut chunks {
+            self.word(u64::from_le_bytes(
+                <[u8; 8]>::try_from(w).unwrap_or_default(),
+            ));
+        }
+        let tail = chunks.remainder();
+        self.word(partial(tail));
+        let len = self.len - 8 + tail.len() as u64;
+        fmix64(self.acc ^ len)
+    }
+}
+
+/// The record-id hash of `bytes` alone (FORMAT.md §6's rounds and finaliser): a compact
 /// stand-in for a cluster id, as in a de-duplication window's keys.
 pub fn hash64(bytes: &[u8]) -> u64 {
-    let mut h = Hasher::new();
-    h.write(bytes);
-    h.finish()
+    Hasher::new().finish(bytes)
 }
 
 /// The 64-bit finaliser of MurmurHash3: spreads every input bit over the whole word.
@@ -106,20 +99,20 @@ fn fmix64(mut k: u64) -> u64 {
 }
 
 /// Derives the record id the origin cluster stores in a new tag when no secret is set (with
-/// one, [`SealKey::record_id`](crate::SealKey::record_id) keys it).
+/// one, [`SealKey::record_id`](crate::SealKey::record_id) keys it). An origin that tags many
+/// records uses [`Fresh`](crate::Fresh), which hashes its own id once.
 ///
 /// `offset` is the record's position as the origin's SmartModule sees it (its
-/// offset within the produce batch). The id hashes
+/// offset within the produce batch). The id hashes, in 8-byte little-endian words,
 ///
 /// ```text
-/// origin bytes | 0xFF | timestamp (8 bytes LE) | offset (8 bytes LE)
-///   | key present (1 byte: 0 or 1) | key length (4 bytes LE) | key bytes | value bytes
+/// origin length (1 byte) | origin bytes | zeros to a whole word
+///   | timestamp (8 bytes) | offset (8 bytes) | key length + 1, or 0 without a key (8 bytes)
+///   | key bytes | zeros to a whole word | value bytes
 /// ```
 ///
-/// 8 bytes a round (docs/FORMAT.md §6), then MurmurHash3's `fmix64`, and is stored as 8
-/// little-endian bytes. An
-/// absent key hashes as present byte 0 and length 0. A key longer than
-/// `u32::MAX` bytes hashes its length as `u32::MAX`.
+/// with FORMAT.md §6's rounds, then MurmurHash3's `fmix64`, and is stored as 8
+/// little-endian bytes.
 ///
 /// ```
 /// let a = origin::record_id("us-east", 1_700_000_000_000, 0, None, b"v");
@@ -134,93 +127,40 @@ pub fn record_id(
     value: &[u8],
 ) -> [u8; 8] {
     let mut h = Hasher::new();
-    feed(&mut h, origin, timestamp, offset, key, value);
-    h.finish().to_le_bytes()
+    origin_block(origin, &mut |w| h.word(w));
+    fields(timestamp, offset, key, |w| h.word(w));
+    h.finish(value).to_le_bytes()
 }
 
-/// A hash a record's fields are fed to.
-pub(crate) trait Absorb {
-    fn absorb(&mut self, bytes: &[u8]);
-}
-
-impl Absorb for Hasher {
-    #[inline]
-    fn absorb(&mut self, bytes: &[u8]) {
-        self.write(bytes);
+/// The words of the origin block: its length, its bytes, zeros to a whole word. Hashed once
+/// per origin (or per [`record_id`] call), so kept out of line.
+#[inline(never)]
+pub(crate) fn origin_block(origin: &str, f: &mut dyn FnMut(u64)) {
+    let id = origin.as_bytes();
+    let first = id.len().min(7);
+    let mut head = [0u8; 8];
+    head[0] = id.len() as u8;
+    for (dst, src) in head.iter_mut().skip(1).zip(id) {
+        *dst = *src;
     }
+    f(u64::from_le_bytes(head));
+    words(id.get(first..).unwrap_or_default(), f);
 }
 
-impl Absorb for crate::SipHasher {
-    #[inline]
-    fn absorb(&mut self, bytes: &[u8]) {
-        self.write(bytes);
-    }
-}
-
-/// Feeds `S` of FORMAT.md §6: origin, 0xFF, timestamp, offset, key presence and length, key,
-/// value.
-#[inline]
-pub(crate) fn feed(
-    h: &mut impl Absorb,
-    origin: &str,
-    timestamp: i64,
-    offset: i64,
-    key: Option<&[u8]>,
-    value: &[u8],
-) {
-    h.absorb(origin.as_bytes());
-    feed_fields(h, timestamp, offset, key, value);
-}
-
-/// Feeds what follows the origin in `S`: 0xFF, timestamp, offset, key presence and length,
-/// key, value.
-#[inline]
-pub(crate) fn feed_fields(
-    h: &mut impl Absorb,
-    timestamp: i64,
-    offset: i64,
-    key: Option<&[u8]>,
-    value: &[u8],
-) {
-    // The fixed-size fields in one piece: 0xFF, timestamp, offset, key present, key length.
-    // Spelled out byte by byte: stores, where slice copies would be calls in wasm.
-    let t = timestamp.to_le_bytes();
-    let o = offset.to_le_bytes();
-    let l = key
-        .map_or(0, |k| u32::try_from(k.len()).unwrap_or(u32::MAX))
-        .to_le_bytes();
-    let fixed = [
-        0xFF,
-        t[0],
-        t[1],
-        t[2],
-        t[3],
-        t[4],
-        t[5],
-        t[6],
-        t[7],
-        o[0],
-        o[1],
-        o[2],
-        o[3],
-        o[4],
-        o[5],
-        o[6],
-        o[7],
-        u8::from(key.is_some()),
-        l[0],
-        l[1],
-        l[2],
-        l[3],
-    ];
-    h.absorb(&fixed);
-    h.absorb(key.unwrap_or(&[]));
-    h.absorb(value);
+/// The words between the origin block and the value: timestamp, offset, key length (plus one;
+/// zero without a key), and the key, zero-padded.
+#[inline(always)]
+pub(crate) fn fields(timestamp: i64, offset: i64, key: Option<&[u8]>, mut f: impl FnMut(u64)) {
+    f(timestamp as u64);
+    f(offset as u64);
+    f(key.map_or(0, |k| k.len() as u64 + 1));
+    words(key.unwrap_or_default(), f);
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use alloc::vec::Vec;
 
     /// The documented hash over one contiguous input, written straight from FORMAT.md §6.
     fn reference(input: &[u8]) -> u64 {
@@ -240,16 +180,48 @@ mod tests {
         fmix64(acc ^ input.len() as u64)
     }
 
-    #[test]
-    fn streaming_in_any_pieces_equals_the_one_piece_hash() {
-        let input: alloc::vec::Vec<u8> = (0..100u8).collect();
-        for len in 0..input.len() {
-            for cut in 0..=len {
-                let mut h = Hasher::new();
-                h.write(&input[..cut]);
-                h.write(&input[cut..len]);
-                assert_eq!(h.finish(), reference(&input[..len]), "len {len} cut {cut}");
+    /// `S` of FORMAT.md §6, laid out byte by byte.
+    pub fn layout(
+        origin: &str,
+        timestamp: i64,
+        offset: i64,
+        key: Option<&[u8]>,
+        value: &[u8],
+    ) -> Vec<u8> {
+        let pad = |s: &mut Vec<u8>| {
+            while s.len() % 8 != 0 {
+                s.push(0);
             }
+        };
+        let mut s = alloc::vec![origin.len() as u8];
+        s.extend_from_slice(origin.as_bytes());
+        pad(&mut s);
+        s.extend_from_slice(&timestamp.to_le_bytes());
+        s.extend_from_slice(&offset.to_le_bytes());
+        s.extend_from_slice(&key.map_or(0u64, |k| k.len() as u64 + 1).to_le_bytes());
+        s.extend_from_slice(key.unwrap_or_default());
+        pad(&mut s);
+        s.extend_from_slice(value);
+        s
+    }
+
+    #[test]
+    fn id_is_the_documented_hash_of_the_documented_bytes() {
+        for origin in ["a", "us-east", "1234567", "12345678", &"x".repeat(64)] {
+            for key in [None, Some(&b""[..]), Some(&b"k1"[..]), Some(&[7u8; 17][..])] {
+                for value in [&b""[..], b"value", &[9u8; 64], &[1u8; 65]] {
+                    let expected = reference(&layout(origin, 5, 9, key, value)).to_le_bytes();
+                    assert_eq!(record_id(origin, 5, 9, key, value), expected);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hash64_is_the_reference_on_every_length() {
+        let input: Vec<u8> = (0..100u8).collect();
+        for len in 0..input.len() {
+            assert_eq!(hash64(&input[..len]), reference(&input[..len]), "len {len}");
         }
     }
 
@@ -265,21 +237,6 @@ mod tests {
         assert_eq!(fmix64(0), 0);
         // fmix64 is a bijection: distinct inputs stay distinct.
         assert_ne!(fmix64(1), fmix64(2));
-    }
-
-    #[test]
-    fn id_is_the_documented_hash() {
-        let mut input = alloc::vec::Vec::new();
-        input.extend_from_slice(b"us-east");
-        input.push(0xFF);
-        input.extend_from_slice(&5i64.to_le_bytes());
-        input.extend_from_slice(&9i64.to_le_bytes());
-        input.push(1);
-        input.extend_from_slice(&2u32.to_le_bytes());
-        input.extend_from_slice(b"k1");
-        input.extend_from_slice(b"value");
-        let expected = reference(&input).to_le_bytes();
-        assert_eq!(record_id("us-east", 5, 9, Some(b"k1"), b"value"), expected);
     }
 
     #[test]
@@ -300,6 +257,11 @@ mod tests {
         assert_ne!(
             record_id("a", 1, 2, Some(b"kv"), b""),
             record_id("a", 1, 2, Some(b"k"), b"v")
+        );
+        // Zeros that pad the key are not the value's.
+        assert_ne!(
+            record_id("a", 1, 2, Some(b"k"), b""),
+            record_id("a", 1, 2, Some(b"k"), b"\0\0\0\0\0\0\0")
         );
         assert_eq!(base, record_id("a", 1, 2, Some(b"k"), b"v"));
     }

@@ -6,7 +6,7 @@
 
 use core::fmt;
 
-use crate::record_id::feed;
+use crate::record_id::{fields, origin_block};
 use crate::sha256::HmacSha256;
 use crate::{Carrier, Envelope, EnvelopeError, SipHasher, TagBuf, MAC_LEN};
 
@@ -122,7 +122,9 @@ impl SealKey {
         value: &[u8],
     ) -> [u8; 8] {
         let mut h = SipHasher::new(self.id);
-        feed(&mut h, origin, timestamp, offset, key, value);
+        origin_block(origin, &mut |w| h.write_u64(w));
+        fields(timestamp, offset, key, |w| h.write_u64(w));
+        h.write(value);
         h.finish().to_le_bytes()
     }
 
@@ -340,6 +342,24 @@ mod tests {
             let mut b = bytes.clone();
             b[i / 8] ^= 1 << (i % 8);
             assert!(verify_bytes(&k, &bind, &b).is_err(), "bit {i}");
+        }
+    }
+
+    #[test]
+    fn keyed_ids_are_siphash_of_the_documented_bytes() {
+        let mut derive = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(SECRET).unwrap();
+        hmac::Mac::update(&mut derive, b"fluvio-origin/v2/id\0orders");
+        let id_key = hmac::Mac::finalize(derive).into_bytes();
+        let word = |at: usize| u64::from_le_bytes(id_key[at..at + 8].try_into().unwrap());
+        for (key, value) in [(None, &b""[..]), (Some(&b"k1"[..]), &b"value"[..])] {
+            let mut reference = siphasher::sip::SipHasher24::new_with_keys(word(0), word(8));
+            let s = crate::record_id::tests::layout("edge-1", 5, 9, key, value);
+            core::hash::Hasher::write(&mut reference, &s);
+            let expected = core::hash::Hasher::finish(&reference).to_le_bytes();
+            assert_eq!(
+                self::key("orders").record_id("edge-1", 5, 9, key, value),
+                expected
+            );
         }
     }
 

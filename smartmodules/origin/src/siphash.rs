@@ -102,7 +102,12 @@ impl SipHasher {
 
     /// Feeds one number as its 8 little-endian bytes.
     pub fn write_u64(&mut self, v: u64) {
-        self.write(&v.to_le_bytes());
+        if self.filled == 0 {
+            self.len = self.len.wrapping_add(8);
+            compress(&mut self.v, v);
+        } else {
+            self.write(&v.to_le_bytes());
+        }
     }
 
     /// The last word: the unfinished bytes and the length's low byte.

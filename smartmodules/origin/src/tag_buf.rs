@@ -47,15 +47,10 @@ impl TagBuf {
     /// by [`MAX_TAG_LEN`]); bytes past the end would be dropped, not written out of bounds.
     #[inline]
     pub(crate) fn put(&mut self, bytes: &[u8]) {
-        // A slice copy is a `memory.copy` in wasm, a call out of the module: for the few bytes
-        // of a tag's fields, a loop is cheaper.
-        if bytes.len() <= 16 {
-            for &b in bytes {
-                self.push(b);
-            }
-        } else if let Some(dst) = self.bytes.get_mut(self.len..self.len + bytes.len()) {
-            dst.copy_from_slice(bytes);
-            self.len += bytes.len();
+        let end = self.len + bytes.len();
+        if let Some(dst) = self.bytes.get_mut(self.len..end) {
+            copy_small(dst, bytes);
+            self.len = end;
         }
     }
 
@@ -91,6 +86,27 @@ impl TagBuf {
     pub(crate) fn pop(&mut self) -> Option<u8> {
         self.len = self.len.checked_sub(1)?;
         self.bytes.get(self.len).copied()
+    }
+}
+
+/// Copies `src` into `dst` (of the same length) 8 bytes a step. A slice copy is a
+/// `memory.copy` in wasm, a call out of the module that costs more than this loop for the
+/// few dozen bytes of a tag.
+#[inline]
+pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
+    let n = dst.len().min(src.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        if let (Some(d), Some(s)) = (dst.get_mut(i..i + 8), src.get(i..i + 8)) {
+            d.copy_from_slice(s);
+        }
+        i += 8;
+    }
+    while i < n {
+        if let (Some(d), Some(s)) = (dst.get_mut(i), src.get(i)) {
+            *d = *s;
+        }
+        i += 1;
     }
 }
 

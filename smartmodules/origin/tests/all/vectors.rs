@@ -259,3 +259,23 @@ fn format_md_overheads() {
     assert_eq!(sizes(path, i64::MIN), (1065, 1081));
     assert_eq!((MAX_TAG_LEN_NO_MAC, MAX_TAG_LEN), (1065, 1081));
 }
+
+/// §8's annotated bytes are the `origin-minimal` vector, byte for byte.
+#[test]
+fn the_annotated_example_is_the_first_vector() {
+    let annotated: String = block("annotated")
+        .iter()
+        .map(|line| {
+            // Hex pairs up to the first field that is not one (the annotation).
+            line.split_whitespace()
+                .take_while(|w| w.len() == 2 && w.chars().all(|c| c.is_ascii_hexdigit()))
+                .collect::<String>()
+        })
+        .collect();
+    let minimal = block("vectors")
+        .into_iter()
+        .find(|l| l.starts_with("origin-minimal |"))
+        .expect("an origin-minimal vector");
+    let carrier = minimal.split('|').nth(1).expect("a carrier").trim();
+    assert_eq!(annotated, carrier);
+}
