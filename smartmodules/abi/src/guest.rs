@@ -66,13 +66,13 @@ pub unsafe fn dealloc(ptr: *mut u8, len: usize) {
     }
 }
 
-type Entry<M> = fn(&mut Option<M>, &[u8], u32, &mut Vec<u8>) -> i32;
-
 /// # Safety
 /// `ptr` and `len` are a buffer the host filled through `alloc` (or empty).
 unsafe fn call<M: SmartModule>(
     state: &Slot<M>,
-    entry: Entry<M>,
+    // A type of its own for every entry point, not a function pointer: a module then makes no
+    // indirect call, so its table, and everything only the table refers to, is dropped.
+    entry: impl FnOnce(&mut Option<M>, &[u8], u32, &mut Vec<u8>) -> i32,
     ptr: *mut u8,
     len: usize,
     version: u32,

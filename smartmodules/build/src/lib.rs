@@ -11,6 +11,9 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
+mod table;
+pub use table::drop_dead_table;
+
 /// The policy modules, by crate name.
 pub const MODULES: [&str; 5] = [
     "origin-tag",
@@ -55,6 +58,8 @@ pub enum BuildError {
          set WASM_OPT to its path, or build without it (`cargo build-modules --no-opt`)"
     )]
     NoWasmOpt,
+    #[error("{} is not a module wasm-opt can take: {reason}", path.display())]
+    Read { path: PathBuf, reason: String },
     #[error("wasm-opt failed on {}: {stderr}", path.display())]
     WasmOpt { path: PathBuf, stderr: String },
     #[error("cannot read or write {}: {source}", path.display())]
@@ -145,11 +150,23 @@ pub fn optimize(wasm_opt: &Path, wasm: &Path) -> Result<Optimized, BuildError> {
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == hash) {
         return Ok(Optimized::Already);
     }
+    // First the table only dead code calls through, which wasm-opt would keep.
+    let input = match drop_dead_table(&bytes).map_err(|reason| BuildError::Read {
+        path: wasm.to_path_buf(),
+        reason,
+    })? {
+        Some(smaller) => {
+            let pre = wasm.with_extension("pre.wasm");
+            std::fs::write(&pre, smaller).map_err(io(&pre))?;
+            pre
+        }
+        None => wasm.to_path_buf(),
+    };
     let tmp = wasm.with_extension("opt.wasm");
     let out = Command::new(wasm_opt)
         .arg("-Os")
         .args(FEATURES)
-        .arg(wasm)
+        .arg(&input)
         .arg("-o")
         .arg(&tmp)
         .output()

@@ -41,7 +41,7 @@ impl Fresh {
     /// an invalid one gives tags that no decoder accepts.
     pub fn new(cluster: &str) -> Self {
         let mut h = Hasher::new();
-        origin_block(cluster, &mut |w| h.word(w));
+        origin_block(cluster, |w| h.word(w));
         Self::with(cluster, IdHash::Plain(h))
     }
 
@@ -50,7 +50,7 @@ impl Fresh {
     #[cfg(feature = "mac")]
     pub fn keyed(cluster: &str, key: &crate::SealKey) -> Self {
         let mut h = key.id_hasher();
-        origin_block(cluster, &mut |w| h.write_u64(w));
+        origin_block(cluster, |w| h.write_u64(w));
         Self::with(cluster, IdHash::Keyed(h))
     }
 

@@ -127,7 +127,7 @@ pub fn record_id(
     value: &[u8],
 ) -> [u8; 8] {
     let mut h = Hasher::new();
-    origin_block(origin, &mut |w| h.word(w));
+    origin_block(origin, |w| h.word(w));
     fields(timestamp, offset, key, |w| h.word(w));
     h.finish(value).to_le_bytes()
 }
@@ -135,7 +135,7 @@ pub fn record_id(
 /// The words of the origin block: its length, its bytes, zeros to a whole word. Hashed once
 /// per origin (or per [`record_id`] call), so kept out of line.
 #[inline(never)]
-pub(crate) fn origin_block(origin: &str, f: &mut dyn FnMut(u64)) {
+pub(crate) fn origin_block(origin: &str, mut f: impl FnMut(u64)) {
     let id = origin.as_bytes();
     let first = id.len().min(7);
     let mut head = [0u8; 8];
@@ -144,7 +144,7 @@ pub(crate) fn origin_block(origin: &str, f: &mut dyn FnMut(u64)) {
         *dst = *src;
     }
     f(u64::from_le_bytes(head));
-    words(id.get(first..).unwrap_or_default(), f);
+    words(id.get(first..).unwrap_or_default(), &mut f);
 }
 
 /// The words between the origin block and the value: timestamp, offset, key length (plus one;

@@ -122,7 +122,7 @@ impl SealKey {
         value: &[u8],
     ) -> [u8; 8] {
         let mut h = SipHasher::new(self.id);
-        origin_block(origin, &mut |w| h.write_u64(w));
+        origin_block(origin, |w| h.write_u64(w));
         fields(timestamp, offset, key, |w| h.write_u64(w));
         h.write(value);
         h.finish().to_le_bytes()
