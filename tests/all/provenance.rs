@@ -242,11 +242,15 @@ fn unfmix(mut k: u64) -> u64 {
 /// A value for a record of `origin` at `timestamp` and `offset` (no key) whose unkeyed record
 /// id is `target`: the hash is invertible, so its last 8 bytes are solved for.
 fn aimed_value(origin: &str, timestamp: i64, offset: i64, target: [u8; 8]) -> Vec<u8> {
-    let mut prefix = origin.as_bytes().to_vec();
-    prefix.push(0xFF);
+    // FORMAT.md §6: the origin block in whole words, timestamp, offset, no key (a zero word).
+    let mut prefix = vec![origin.len() as u8];
+    prefix.extend_from_slice(origin.as_bytes());
+    while !prefix.len().is_multiple_of(8) {
+        prefix.push(0);
+    }
     prefix.extend_from_slice(&timestamp.to_le_bytes());
     prefix.extend_from_slice(&offset.to_le_bytes());
-    prefix.extend_from_slice(&[0, 0, 0, 0, 0]);
+    prefix.extend_from_slice(&0u64.to_le_bytes());
     let mut value = b"aimed:".to_vec();
     while !(prefix.len() + value.len()).is_multiple_of(8) {
         value.push(b'.');
