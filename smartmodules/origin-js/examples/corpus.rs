@@ -51,16 +51,12 @@ const OTHER_SECRET: &[u8] = b"another-secret-0002";
 const SCOPES: &[&str] = &["", "orders", "payments"];
 const CLUSTER_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
 
-/// SplitMix64: small, seeded, and the same everywhere.
-struct Rng(u64);
+/// The host's seeded generator (SplitMix64), with the draws the corpus makes.
+struct Rng(host_harness::simulate::random::Rng);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `0..n` (`n > 0`).
@@ -702,7 +698,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut rng = Rng(seed);
+    let mut rng = Rng(host_harness::simulate::random::Rng::new(seed));
     let mut tally = Tally::default();
     let mut text = format!(
         "{{\"kind\":\"meta\",\"seed\":\"{seed}\",\"count\":{COUNT},\"records\":{RECORDS},\"secret\":{}}}\n",
