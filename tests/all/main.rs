@@ -1,6 +1,7 @@
 //! One integration-test binary; a module per concern.
 
 mod abi_walker;
+mod aggregate_abi;
 mod chains;
 mod common;
 mod conformance;

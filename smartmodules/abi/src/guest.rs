@@ -70,7 +70,7 @@ type Entry<M> = fn(&mut Option<M>, &[u8], u32, &mut Vec<u8>) -> i32;
 
 /// # Safety
 /// `ptr` and `len` are a buffer the host filled through `alloc` (or empty).
-unsafe fn call<M: SmartModule>(
+pub(crate) unsafe fn call<M: SmartModule>(
     state: &Slot<M>,
     entry: Entry<M>,
     ptr: *mut u8,
