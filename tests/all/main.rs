@@ -9,6 +9,8 @@ mod engine_roundtrip;
 mod hostile;
 mod lean;
 mod native;
+mod origin_inspect;
+mod origin_stats;
 mod packaging;
 mod policies;
 mod provenance;

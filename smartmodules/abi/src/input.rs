@@ -39,7 +39,8 @@ impl<'a> Input<'a> {
     }
 
     /// Reads the input's fields from `r`, which is left after them (an aggregate's
-    /// accumulator follows).
+    /// accumulator follows). Inlined: out of line, it costs every module a hundred bytes.
+    #[inline(always)]
     pub(crate) fn read(r: &mut Reader<'a>, version: u32) -> Result<Self, DecodeError> {
         let base_offset = r.i64("base offset")?;
         let records = r.byte_vec("records")?;
