@@ -15,7 +15,8 @@
 //! ```
 //!
 //! Options: `--records N` (10000), `--value BYTES` (64), `--tagged` (values tagged by the
-//! upstream cluster), `--seconds S` (5); then the module's params as `key=value`.
+//! upstream cluster), `--seconds S` (5); then the module's params as `key=value`. An
+//! aggregate (origin-stats) starts from `{}` and is handed back its accumulator each call.
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -26,7 +27,8 @@ use bench::inputs::{cell, Shape, Tagging, BASE_OFFSET, BASE_TIMESTAMP};
 use bench::VERSION;
 use fluvio_protocol::{Decoder, Encoder};
 use fluvio_smartmodule::dataplane::smartmodule::{
-    SmartModuleExtraParams, SmartModuleInitInput, SmartModuleInput, SmartModuleOutput,
+    SmartModuleAggregateInput, SmartModuleAggregateOutput, SmartModuleExtraParams,
+    SmartModuleInitInput, SmartModuleInput, SmartModuleOutput,
 };
 use wasmtime::{Caller, Config, Engine, Linker, Module, ProfilingStrategy, Store, TypedFunc};
 
@@ -98,14 +100,17 @@ fn main() -> Result<(), Box<dyn Error>> {
         .get_memory(&mut store, "memory")
         .ok_or("no memory export")?;
     let alloc = instance.get_typed_func::<i32, i32>(&mut store, "alloc")?;
-    let transform = ["filter", "map", "filter_map", "array_map"]
+    let (transform, aggregate) = ["filter", "map", "filter_map", "array_map", "aggregate"]
         .iter()
         .find_map(|name| {
             instance
                 .get_typed_func::<(i32, i32, u32), i32>(&mut store, name)
                 .ok()
+                .map(|f| (f, *name == "aggregate"))
         })
         .ok_or("no transform export")?;
+    // An aggregate starts afresh and is handed back its accumulator, as the broker does.
+    let mut accumulator = b"{}".to_vec();
     let init = instance
         .get_typed_func::<(i32, i32, u32), i32>(&mut store, "init")
         .ok();
@@ -140,18 +145,35 @@ fn main() -> Result<(), Box<dyn Error>> {
         let mut input = SmartModuleInput::try_from_records(batch.records.clone(), VERSION)?;
         input.set_base_offset(BASE_OFFSET);
         input.set_base_timestamp(BASE_TIMESTAMP);
-        let (status, out) = host.call(&transform, &input)?;
+        let (status, out) = if aggregate {
+            let input = SmartModuleAggregateInput {
+                base: input,
+                accumulator: accumulator.clone(),
+            };
+            host.call(&transform, &input)?
+        } else {
+            host.call(&transform, &input)?
+        };
         if status < 0 {
             return Err(format!("transform failed with status {status}").into());
         }
-        let mut output = SmartModuleOutput::default();
-        output.decode(&mut Cursor::new(out), VERSION)?;
+        let output = if aggregate {
+            let mut output = SmartModuleAggregateOutput::default();
+            output.decode(&mut Cursor::new(out), VERSION)?;
+            accumulator = output.accumulator;
+            output.base
+        } else {
+            let mut output = SmartModuleOutput::default();
+            output.decode(&mut Cursor::new(out), VERSION)?;
+            output
+        };
         if let Some(e) = output.error {
             return Err(format!("the module refused the batch: {}", e.hint).into());
         }
-        if output.successes.len() != records {
+        let expected = if aggregate { records.min(1) } else { records };
+        if output.successes.len() != expected {
             return Err(
-                format!("{} records came back of {records}", output.successes.len()).into(),
+                format!("{} records came back of {expected}", output.successes.len()).into(),
             );
         }
         calls += 1;

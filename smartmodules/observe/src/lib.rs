@@ -29,18 +29,23 @@ pub use params::{EVERY, TOP};
 pub use parse::{ParseError, Parser};
 pub use read::{Provenance, Reading, TagReader};
 pub use stats::{
-    max_document_len, path_key, Lag, Ranked, ResumeError, Seen, Stats, TopTable, DEFAULT_TOP,
-    LAG_BOUNDS, MAX_TOP, PATH_KEY_MAX, SCHEMA,
+    max_document_len, path_key, timestamp, Lag, Ranked, ResumeError, Seen, Stats, TopTable,
+    DEFAULT_TOP, LAG_BOUNDS, MAX_TOP, NO_TIMESTAMP, PATH_KEY_MAX, SCHEMA,
 };
 pub use summarizer::Summarizer;
 
-/// The parts of a record the observing modules read, from the guest ABI's record.
+/// The parts of a record the observing modules read, from the guest ABI's record. A record
+/// of a batch stored without a timestamp gets [`NO_TIMESTAMP`], whatever its delta.
 #[inline]
 pub fn view<'a>(record: &smartmodule_abi::Record<'_, 'a>) -> policy::RecordView<'a> {
     policy::RecordView {
         key: record.key(),
         value: record.value(),
-        timestamp: record.timestamp(),
+        timestamp: if record.base_timestamp < 0 {
+            NO_TIMESTAMP
+        } else {
+            record.timestamp()
+        },
         offset: record.offset(),
     }
 }

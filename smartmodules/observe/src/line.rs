@@ -8,6 +8,7 @@
 //!  "key":null,"payload":"order 1"}
 //! ```
 //!
+//! `timestamp` is `null` for a record stored without one (a batch a SmartModule chain wrote).
 //! `payload` is the carrier's bytes after the tag (all of them when there is no valid tag),
 //! the other half of the record keeps its name (`key`, or `value` under `carrier=key`); bytes
 //! are a string when they are UTF-8, else `{"base64":"..."}`.
@@ -23,7 +24,7 @@ pub fn record_line(reader: &TagReader, rec: &RecordView<'_>, out: &mut Json) {
     let reading = reader.read(rec);
     let carrier = reader.carrier();
     out.raw("{").key("offset").int(rec.offset);
-    out.key("timestamp").int(rec.timestamp);
+    out.key("timestamp").opt_int(crate::timestamp(rec));
     out.key("carrier").string(carrier.as_str());
     out.key("status");
     match &reading.provenance {

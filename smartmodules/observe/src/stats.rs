@@ -188,6 +188,8 @@ pub struct Lag {
     buckets: [u64; LAG_BUCKETS],
     min: Option<i64>,
     max: Option<i64>,
+    /// Tagged records without a timestamp of their own: no lag to measure.
+    untimed: u64,
 }
 
 impl Lag {
@@ -207,6 +209,11 @@ impl Lag {
     /// Lags counted.
     pub fn records(&self) -> u64 {
         self.buckets.iter().sum()
+    }
+
+    /// Tagged records whose lag could not be measured: they carry no timestamp.
+    pub fn untimed(&self) -> u64 {
+        self.untimed
     }
 
     /// The smallest lag seen.
@@ -258,8 +265,17 @@ impl Lag {
 pub struct Seen {
     /// The record's offset.
     pub offset: i64,
-    /// The record's timestamp.
-    pub timestamp: i64,
+    /// The record's timestamp, `None` when its batch carries none ([`timestamp`]).
+    pub timestamp: Option<i64>,
+}
+
+/// Fluvio's "no timestamp": a batch written through a SmartModule chain (producer side, or
+/// the topic hook) is stored with this as its base timestamp.
+pub const NO_TIMESTAMP: i64 = -1;
+
+/// A record's timestamp, when it has one: below zero is [`NO_TIMESTAMP`] or a batch of it.
+pub fn timestamp(rec: &RecordView<'_>) -> Option<i64> {
+    (rec.timestamp >= 0).then_some(rec.timestamp)
 }
 
 /// Everything counted so far.
@@ -310,7 +326,7 @@ impl Stats {
         self.records += 1;
         let seen = Seen {
             offset: rec.offset,
-            timestamp: rec.timestamp,
+            timestamp: timestamp(rec),
         };
         self.first.get_or_insert(seen);
         self.last = Some(seen);
@@ -324,11 +340,11 @@ impl Stats {
                 let failures = self.mac_failures.get_or_insert(0);
                 *failures += 1;
             }
-            Provenance::Tagged { tag, .. } => self.tagged_record(&tag, rec.timestamp),
+            Provenance::Tagged { tag, .. } => self.tagged_record(&tag, seen.timestamp),
         }
     }
 
-    fn tagged_record(&mut self, tag: &Envelope<'_>, timestamp: i64) {
+    fn tagged_record(&mut self, tag: &Envelope<'_>, timestamp: Option<i64>) {
         self.tagged += 1;
         self.origins.add(tag.origin(), self.top);
         path_key(tag, &mut self.key);
@@ -339,7 +355,10 @@ impl Stats {
         if tag.is_violation() {
             self.violations.add(tag.last(), self.top);
         }
-        self.lag.add(timestamp.saturating_sub(tag.timestamp()));
+        match timestamp {
+            Some(ts) => self.lag.add(ts.saturating_sub(tag.timestamp())),
+            None => self.lag.untimed += 1,
+        }
     }
 
     /// Entries per table.
@@ -422,6 +441,7 @@ impl Stats {
         out.raw("}").key("lag_ms").raw("{");
         let lag = &self.lag;
         out.key("records").count(lag.records());
+        out.key("no_timestamp").count(lag.untimed);
         out.key("min").opt_int(lag.min());
         out.key("p50").opt_int(lag.percentile(50));
         out.key("p99").opt_int(lag.percentile(99));
@@ -437,7 +457,7 @@ impl Stats {
             match seen {
                 Some(s) => {
                     out.raw("{").key("offset").int(s.offset);
-                    out.key("timestamp").int(s.timestamp).raw("}");
+                    out.key("timestamp").opt_int(s.timestamp).raw("}");
                 }
                 None => {
                     out.raw("null");
@@ -573,6 +593,7 @@ fn read_lag(p: &mut Parser<'_>, lag: &mut Lag) -> Result<(), ParseError> {
             "records" | "p50" | "p99" => {
                 p.opt_int()?;
             }
+            "no_timestamp" => lag.untimed = p.count()?,
             "min" => lag.min = p.opt_int()?,
             "max" => lag.max = p.opt_int()?,
             "buckets" => p.array(&mut |p| {
@@ -612,7 +633,7 @@ fn read_seen(p: &mut Parser<'_>) -> Result<Option<Seen>, ParseError> {
     p.object(&mut |p, key| {
         match key {
             "offset" => offset = Some(p.int()?),
-            "timestamp" => timestamp = Some(p.int()?),
+            "timestamp" => timestamp = Some(p.opt_int()?),
             _ => return Err(p.error("offset or timestamp")),
         }
         Ok(())
@@ -659,9 +680,9 @@ pub fn max_document_len(top: usize) -> usize {
     let table = |key: usize| {
         r#"{"records":,"top":[],"other":,"undercount":}"#.len() + 3 * INT + top * entry(key)
     };
-    let fixed = r#"{"schema":"origin-stats/1","top":,"records":,"untagged":,"tagged":,"malformed":,"mac_failures":,"origins":,"paths":,"hops":{},"violations":,"lag_ms":{"records":,"min":,"p50":,"p99":,"max":,"buckets":[]},"first":{"offset":,"timestamp":},"last":{"offset":,"timestamp":}}"#
+    let fixed = r#"{"schema":"origin-stats/1","top":,"records":,"untagged":,"tagged":,"malformed":,"mac_failures":,"origins":,"paths":,"hops":{},"violations":,"lag_ms":{"records":,"no_timestamp":,"min":,"p50":,"p99":,"max":,"buckets":[]},"first":{"offset":,"timestamp":},"last":{"offset":,"timestamp":}}"#
         .len()
-        + 18 * INT;
+        + 19 * INT;
     let hops = MAX_PATH * (r#""15":,"#.len() + INT);
     let buckets = LAG_BUCKETS * (r#"{"le":,"records":},"#.len() + 2 * INT);
     fixed + 2 * table(origin::MAX_ID_LEN) + table(PATH_KEY_MAX) + hops + buckets
