@@ -181,19 +181,7 @@ fn run_batches(
     let mut outputs = Vec::new();
     let mut at = 0;
     for &size in sizes {
-        let batch: Vec<Record> = sent[at..at + size]
-            .iter()
-            .enumerate()
-            .map(|(j, s)| {
-                let mut r = s.record.clone();
-                r.preamble.set_offset_delta(j as i64);
-                r.preamble.set_timestamp_delta(j as i64);
-                r
-            })
-            .collect();
-        let out = process(chain, batch, at as i64, TS + at as i64, 22);
-        assert!(out.error.is_none(), "batch at {at}: {:?}", out.error);
-        outputs.push(out.successes);
+        outputs.push(batch_at(chain, &sent[at..at + size], at));
         at += size;
     }
     assert_eq!(at, sent.len(), "the batches cover the traffic");
@@ -490,17 +478,18 @@ fn a_consumer_resumes_from_the_last_summary_it_printed() {
                 made: s.made.clone(),
             })
             .collect();
-        let out = run_batches_from(&mut resumed, &rest, 150);
+        let out = batch_at(&mut resumed, &rest, 150);
         assert_eq!(
-            out.value.as_ref(),
+            out[0].value.as_ref(),
             all[1][0].value.as_ref(),
             "resumed, the summary is the one of a single run"
         );
     }
 }
 
-/// One batch of `sent` at offset `base`.
-fn run_batches_from(chain: &mut SmartModuleChainInstance, sent: &[Sent], base: usize) -> Record {
+/// `sent` as one batch at offset `base` (offsets and timestamps `base` on, deltas from 0, as
+/// a partition stores them), giving its output records.
+fn batch_at(chain: &mut SmartModuleChainInstance, sent: &[Sent], base: usize) -> Vec<Record> {
     let batch: Vec<Record> = sent
         .iter()
         .enumerate()
@@ -512,8 +501,8 @@ fn run_batches_from(chain: &mut SmartModuleChainInstance, sent: &[Sent], base: u
         })
         .collect();
     let out = process(chain, batch, base as i64, TS + base as i64, 22);
-    assert!(out.error.is_none(), "{:?}", out.error);
-    out.successes.into_iter().next().expect("a summary")
+    assert!(out.error.is_none(), "batch at {base}: {:?}", out.error);
+    out.successes
 }
 
 #[test]

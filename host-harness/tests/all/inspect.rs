@@ -274,3 +274,39 @@ fn a_weak_secret_is_refused_and_a_tag_that_does_not_verify_exits_2() {
         "without a secret nothing is checked"
     );
 }
+
+/// The line before the README's summary block.
+const README_MARKER: &str = "and a malformed value. Summed up (real output):";
+
+/// host-harness/README.md shows what `harness inspect --summary` prints for the example
+/// dump; `BLESS=1` rewrites the block.
+#[test]
+fn the_readme_shows_what_the_summary_prints() {
+    let root = integration::workspace_root();
+    let command = "harness inspect --input examples/orders-dump.jsonl --summary";
+    let dump = root.join("examples/orders-dump.jsonl");
+    let o = harness(
+        &["inspect", "--input", dump.to_str().unwrap(), "--summary"],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2), "the dump holds a malformed value");
+    let printed = format!("$ {command}\n{}", stdout(&o));
+    let path = root.join("host-harness/README.md");
+    let readme = std::fs::read_to_string(&path).expect("host-harness/README.md");
+    let block = integration::fenced_block_after(&readme, README_MARKER)
+        .unwrap_or_else(|e| panic!("host-harness/README.md: {e}"));
+    if integration::blessing() {
+        let text = format!(
+            "{}{printed}{}",
+            &readme[..block.start],
+            &readme[block.end..]
+        );
+        std::fs::write(&path, text).expect("write host-harness/README.md");
+        return;
+    }
+    assert_eq!(
+        &readme[block], printed,
+        "host-harness/README.md's summary (left) is not what the command prints (right); if \
+         the command is right, rerun with BLESS=1 to rewrite the block"
+    );
+}

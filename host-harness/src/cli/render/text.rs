@@ -188,6 +188,12 @@ pub fn summary_table(stats: &Stats, report: &InspectReport) -> String {
         "\nreplication lag (record timestamp - origin timestamp), {} tagged record(s)\n",
         lag.records()
     ));
+    if lag.untimed() > 0 {
+        t.push_str(&format!(
+            "  {} tagged record(s) stored without a timestamp: no lag to measure\n",
+            lag.untimed()
+        ));
+    }
     if let (Some(min), Some(p50), Some(p99), Some(max)) =
         (lag.min(), lag.percentile(50), lag.percentile(99), lag.max())
     {
@@ -229,7 +235,10 @@ fn table(t: &mut String, key: &str, table: &TopTable) {
 }
 
 /// A timestamp in ms as RFC 3339 (UTC), or the number when it is out of range.
-fn time(ms: i64) -> String {
+fn time(ms: Option<i64>) -> String {
+    let Some(ms) = ms else {
+        return "no timestamp".to_string();
+    };
     u64::try_from(ms)
         .ok()
         .and_then(|ms| std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(ms)))
