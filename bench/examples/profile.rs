@@ -21,7 +21,8 @@
 //! units by running the call again with that much fuel and reading where it ran out, so the
 //! profile is exact and does not depend on the machine; functions are named from the
 //! module's name section, `wasm-opt -g` keeps it);
-//! then the module's params as `key=value`.
+//! then the module's params as `key=value`. An aggregate (origin-stats) starts from `{}` and
+//! is handed back its accumulator each call.
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -32,11 +33,14 @@ use bench::inputs::{cell, Shape, Tagging, BASE_OFFSET, BASE_TIMESTAMP};
 use bench::VERSION;
 use fluvio_protocol::{Decoder, Encoder};
 use fluvio_smartmodule::dataplane::smartmodule::{
-    SmartModuleExtraParams, SmartModuleInitInput, SmartModuleInput, SmartModuleOutput,
+    SmartModuleAggregateInput, SmartModuleAggregateOutput, SmartModuleExtraParams,
+    SmartModuleInitInput, SmartModuleInput, SmartModuleOutput,
 };
 use wasmtime::{Caller, Config, Engine, Linker, Module, ProfilingStrategy, Store, TypedFunc};
 
 type Abi = TypedFunc<(i32, i32, u32), i32>;
+/// The transform export, and whether it is `aggregate`.
+type Transform = (Abi, bool);
 
 struct Host {
     store: Store<Option<(i32, i32)>>,
@@ -113,26 +117,20 @@ fn main() -> Result<(), Box<dyn Error>> {
         return fuel_profile(&engine, &module, &params, &batch, step.max(1));
     }
     let (mut host, transform) = instantiate(&engine, &module, &params)?;
+    let mut accumulator = b"{}".to_vec();
 
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
     let mut calls = 0u64;
     while calls == 0 || (Instant::now() < deadline && calls < max_calls) {
-        let mut input = SmartModuleInput::try_from_records(batch.records.clone(), VERSION)?;
-        input.set_base_offset(BASE_OFFSET);
-        input.set_base_timestamp(BASE_TIMESTAMP);
-        let (status, out) = host.call(&transform, &input)?;
-        if status < 0 {
-            return Err(format!("transform failed with status {status}").into());
-        }
-        let mut output = SmartModuleOutput::default();
-        output.decode(&mut Cursor::new(out), VERSION)?;
+        let output = call_once(&mut host, &transform, &batch, &mut accumulator)?;
         if let Some(e) = output.error {
             return Err(format!("the module refused the batch: {}", e.hint).into());
         }
-        if output.successes.len() != records {
+        let expected = if transform.1 { records.min(1) } else { records };
+        if output.successes.len() != expected {
             return Err(
-                format!("{} records came back of {records}", output.successes.len()).into(),
+                format!("{} records came back of {expected}", output.successes.len()).into(),
             );
         }
         calls += 1;
@@ -150,7 +148,7 @@ fn instantiate(
     engine: &Engine,
     module: &Module,
     params: &BTreeMap<String, String>,
-) -> Result<(Host, Abi), Box<dyn Error>> {
+) -> Result<(Host, Transform), Box<dyn Error>> {
     let mut linker = Linker::new(engine);
     linker.func_wrap(
         "env",
@@ -166,12 +164,13 @@ fn instantiate(
         .get_memory(&mut store, "memory")
         .ok_or("no memory export")?;
     let alloc = instance.get_typed_func::<i32, i32>(&mut store, "alloc")?;
-    let transform = ["filter", "map", "filter_map", "array_map"]
+    let transform = ["filter", "map", "filter_map", "array_map", "aggregate"]
         .iter()
         .find_map(|name| {
             instance
                 .get_typed_func::<(i32, i32, u32), i32>(&mut store, name)
                 .ok()
+                .map(|f| (f, *name == "aggregate"))
         })
         .ok_or("no transform export")?;
     let init = instance
@@ -195,6 +194,39 @@ fn instantiate(
     Ok((host, transform))
 }
 
+/// One call on `batch`, as the broker makes it; an aggregate's accumulator is handed in and
+/// kept.
+fn call_once(
+    host: &mut Host,
+    transform: &Transform,
+    batch: &bench::inputs::Cell,
+    accumulator: &mut Vec<u8>,
+) -> Result<SmartModuleOutput, Box<dyn Error>> {
+    let base = input(batch)?;
+    if transform.1 {
+        let input = SmartModuleAggregateInput {
+            base,
+            accumulator: accumulator.clone(),
+        };
+        let (status, out) = host.call(&transform.0, &input)?;
+        if status < 0 {
+            return Err(format!("aggregate failed with status {status}").into());
+        }
+        let mut output = SmartModuleAggregateOutput::default();
+        output.decode(&mut Cursor::new(out), VERSION)?;
+        *accumulator = output.accumulator;
+        Ok(output.base)
+    } else {
+        let (status, out) = host.call(&transform.0, &base)?;
+        if status < 0 {
+            return Err(format!("transform failed with status {status}").into());
+        }
+        let mut output = SmartModuleOutput::default();
+        output.decode(&mut Cursor::new(out), VERSION)?;
+        Ok(output)
+    }
+}
+
 /// The batch as the broker hands it.
 fn input(batch: &bench::inputs::Cell) -> Result<SmartModuleInput, Box<dyn Error>> {
     let mut input = SmartModuleInput::try_from_records(batch.records.clone(), VERSION)?;
@@ -213,7 +245,7 @@ fn fuel_profile(
     step: u64,
 ) -> Result<(), Box<dyn Error>> {
     let (mut host, transform) = instantiate(engine, module, params)?;
-    host.call(&transform, &input(batch)?)?;
+    call_once(&mut host, &transform, batch, &mut b"{}".to_vec())?;
     let total = host
         .budget
         .map_or(0, |start| start - host.store.get_fuel().unwrap_or(0));
@@ -224,7 +256,17 @@ fn fuel_profile(
     while fuel < total {
         let (mut host, transform) = instantiate(engine, module, params)?;
         host.budget = Some(fuel);
-        match host.call(&transform, &input(batch)?) {
+        let run = match transform.1 {
+            true => host.call(
+                &transform.0,
+                &SmartModuleAggregateInput {
+                    base: input(batch)?,
+                    accumulator: b"{}".to_vec(),
+                },
+            ),
+            false => host.call(&transform.0, &input(batch)?),
+        };
+        match run {
             Ok(_) => {}
             Err(e) => {
                 let trace = e

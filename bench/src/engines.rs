@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use fluvio_protocol::record::Record;
 use fluvio_smartengine::{
     SmartEngine, SmartModuleChainBuilder, SmartModuleChainInstance, SmartModuleConfig,
+    SmartModuleInitialData,
 };
 use fluvio_smartmodule::dataplane::smartmodule::{SmartModuleInput, SmartModuleOutput};
 use host_harness::{Batch, Chain, ChainFailure, ChainOptions, Engine, ModuleSpec};
@@ -64,6 +65,9 @@ pub fn official_build(
     for (k, v) in &subject.params {
         config.param(*k, *v);
     }
+    if let Some(initial) = subject.initial {
+        config.initial_data(SmartModuleInitialData::with_aggregate(initial.into()));
+    }
     let config = config.build().map_err(|e| e.to_string())?;
     let mut builder = SmartModuleChainBuilder::default();
     builder.add_smart_module(config, subject.wasm.clone());
@@ -76,10 +80,14 @@ pub fn official_build(
 
 /// The harness spec of `subject`.
 pub fn harness_spec(subject: &Subject) -> ModuleSpec {
-    subject.params.iter().fold(
+    let mut spec = subject.params.iter().fold(
         ModuleSpec::new(subject.name, subject.wasm.clone()),
         |s, (k, v)| s.param(*k, *v),
-    )
+    );
+    if let Some(initial) = subject.initial {
+        spec.initial_accumulator = initial.into();
+    }
+    spec
 }
 
 /// Builds `subject` as a one-module harness chain on `engine` (compiling through its cache),

@@ -73,6 +73,7 @@ fn subject() -> Subject {
         params: vec![("cluster", CLUSTER), ("dedup", WINDOW)],
         role: Role::Variant,
         wasm: integration::wasm("mirror-policy"),
+        initial: None,
     }
 }
 

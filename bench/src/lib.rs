@@ -93,6 +93,9 @@ pub enum Role {
     Baseline,
     /// One of the shipped policy modules, with the benchmark's params.
     Policy,
+    /// One of the shipped observing modules (origin-stats, origin-inspect), consumer side:
+    /// held to the same goals as the policy modules.
+    Observer,
     /// A policy module with other params (e.g. a `secret`): shown, not held to the goals.
     Variant,
     /// A policy module built without MAC code (`cargo build-modules-lean`): measured for size
@@ -112,12 +115,23 @@ pub struct Subject {
     pub role: Role,
     /// The built `.wasm`.
     pub wasm: Vec<u8>,
+    /// For an aggregate, the accumulator it starts from (`--aggregate-initial`).
+    pub initial: Option<&'static str>,
 }
 
 impl Subject {
     /// Whether it runs with a `secret`: its tagged inputs must then be sealed with it.
     pub fn sealed(&self) -> bool {
         self.params.iter().any(|(k, _)| *k == "secret")
+    }
+
+    /// The records it gives back for a batch of `records`: all of them, or one summary for
+    /// an aggregate.
+    pub fn outputs(&self, records: usize) -> usize {
+        match self.initial {
+            Some(_) => records.min(1),
+            None => records,
+        }
     }
 }
 
@@ -133,6 +147,7 @@ pub struct SubjectSpec {
     pub crate_name: &'static str,
     pub role: Role,
     pub params: Vec<(&'static str, &'static str)>,
+    pub initial: Option<&'static str>,
 }
 
 /// The modules, with the benchmark's params. `with_secret` adds origin-tag with a `secret`
@@ -143,6 +158,7 @@ pub fn subject_specs(with_secret: bool) -> Vec<SubjectSpec> {
         crate_name,
         role,
         params,
+        initial: None,
     };
     let mirror = vec![
         ("cluster", CLUSTER),
@@ -167,6 +183,11 @@ pub fn subject_specs(with_secret: bool) -> Vec<SubjectSpec> {
         spec("mirror-guard", "mirror-guard", Role::Policy, mirror.clone()),
         spec("origin-strip", "origin-strip", Role::Policy, vec![]),
         spec("mirror-policy", "mirror-policy", Role::Policy, mirror),
+        SubjectSpec {
+            initial: Some("{}"),
+            ..spec("origin-stats", "origin-stats", Role::Observer, vec![])
+        },
+        spec("origin-inspect", "origin-inspect", Role::Observer, vec![]),
     ];
     if with_secret {
         v.push(spec(
@@ -178,7 +199,7 @@ pub fn subject_specs(with_secret: bool) -> Vec<SubjectSpec> {
     }
     let lean: Vec<SubjectSpec> = v
         .iter()
-        .filter(|s| s.role == Role::Policy)
+        .filter(|s| matches!(s.role, Role::Policy | Role::Observer))
         .map(|s| SubjectSpec {
             name: lean_name(s.name),
             role: Role::Lean,
@@ -197,6 +218,8 @@ fn lean_name(name: &str) -> &'static str {
         "mirror-guard" => "mirror-guard (no MAC)",
         "origin-strip" => "origin-strip (no MAC)",
         "mirror-policy" => "mirror-policy (no MAC)",
+        "origin-stats" => "origin-stats (no MAC)",
+        "origin-inspect" => "origin-inspect (no MAC)",
         _ => "(no MAC)",
     }
 }
@@ -214,6 +237,7 @@ pub fn subjects(with_secret: bool) -> Vec<Subject> {
                 Role::Lean => integration::lean_wasm(s.crate_name),
                 _ => integration::wasm(s.crate_name),
             },
+            initial: s.initial,
         })
         .collect()
 }

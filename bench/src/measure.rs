@@ -243,12 +243,14 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Results, S
         }
         for cell in &cells {
             for kind in EngineKind::ALL {
+                let expected = subjects[si].outputs(cell.shape.records);
                 let samples = match runner.call(kind, cell) {
-                    Ok((Reply::Records(out), _)) if out.len() == cell.shape.records => {
+                    Ok((Reply::Records(out), _)) if out.len() == expected => {
                         Samples::Times(Vec::new())
                     }
                     Ok((Reply::Records(out), _)) => Samples::Failed(format!(
-                        "{} records out of {} (every module should keep them all)",
+                        "{} records out of {} ({expected} expected: every module keeps them \
+                         all, an aggregate gives one summary)",
                         out.len(),
                         cell.shape.records
                     )),

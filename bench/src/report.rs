@@ -499,7 +499,7 @@ fn goals_section(o: &mut String, r: &Results) {
         .subjects
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.role == Role::Policy)
+        .filter(|(_, s)| matches!(s.role, Role::Policy | Role::Observer))
         .map(|(i, _)| i)
         .collect();
     // The builds without MAC code are held to the size and cold-start goals too.
@@ -507,7 +507,7 @@ fn goals_section(o: &mut String, r: &Results) {
         .subjects
         .iter()
         .enumerate()
-        .filter(|(_, s)| matches!(s.role, Role::Policy | Role::Lean))
+        .filter(|(_, s)| matches!(s.role, Role::Policy | Role::Observer | Role::Lean))
         .map(|(i, _)| i)
         .collect();
     let pass = r.subject(PASSTHROUGH);

@@ -35,6 +35,8 @@ fn quick_run_reports_every_module_in_both_engines() {
         "mirror-guard",
         "origin-strip",
         "mirror-policy",
+        "origin-stats",
+        "origin-inspect",
     ] {
         let rows = stdout
             .lines()
@@ -53,6 +55,8 @@ fn quick_run_reports_every_module_in_both_engines() {
         "mirror-guard (no MAC)",
         "origin-strip (no MAC)",
         "mirror-policy (no MAC)",
+        "origin-stats (no MAC)",
+        "origin-inspect (no MAC)",
     ] {
         let rows = stdout
             .lines()

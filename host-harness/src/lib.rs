@@ -26,6 +26,7 @@ pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod input;
+pub mod inspect;
 pub mod policies;
 pub mod report;
 pub mod simulate;

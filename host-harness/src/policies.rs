@@ -55,6 +55,34 @@ pub fn all() -> [PolicyModule; 5] {
     ]
 }
 
+/// A module that reads provenance and decides nothing (origin-stats, origin-inspect): not a
+/// `Policy`, so the simulator has nothing to ask it; listed for what ships with it.
+#[derive(Debug, Clone, Copy)]
+pub struct ObserverModule {
+    /// The module's name, as its crate and `.wasm` are named (dashes).
+    pub name: &'static str,
+    /// The transform it exports.
+    pub kind: Kind,
+    /// The params it takes.
+    pub params: Known,
+}
+
+/// The observing modules, in the order the docs list them.
+pub fn observers() -> [ObserverModule; 2] {
+    [
+        ObserverModule {
+            name: origin_stats::NAME,
+            kind: Kind::Aggregate,
+            params: origin_stats::PARAMS,
+        },
+        ObserverModule {
+            name: origin_inspect::NAME,
+            kind: Kind::Map,
+            params: origin_inspect::PARAMS,
+        },
+    ]
+}
+
 /// The policy module a chain step's `uses` names (a name, `group/name@version`, or a path to
 /// its .wasm; dashes or underscores), if it is one of this workspace's.
 pub fn find(uses: &str) -> Option<PolicyModule> {

@@ -57,21 +57,28 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+impl TagView {
+    /// The view of a decoded tag.
+    pub fn of(envelope: &origin::Envelope<'_>) -> Self {
+        TagView {
+            origin: envelope.origin().to_string(),
+            hops: envelope.hops(),
+            path: envelope.path().iter().map(|s| s.to_string()).collect(),
+            flags: envelope.flags(),
+            violation: envelope.is_violation(),
+            timestamp: envelope.timestamp(),
+            id: format!("{:016x}", envelope.id_u64()),
+            mac: envelope.mac().map(|m| hex(m)),
+        }
+    }
+}
+
 /// Decodes the tag at the start of `carrier` with the `origin` crate.
 pub fn decode_tag(carrier: &[u8]) -> TagState {
     match origin::decode(carrier) {
         Ok(origin::Decoded::Untagged) => TagState::Untagged,
         Ok(origin::Decoded::Tagged { envelope, payload }) => TagState::Tagged {
-            tag: TagView {
-                origin: envelope.origin().to_string(),
-                hops: envelope.hops(),
-                path: envelope.path().iter().map(|s| s.to_string()).collect(),
-                flags: envelope.flags(),
-                violation: envelope.is_violation(),
-                timestamp: envelope.timestamp(),
-                id: format!("{:016x}", envelope.id_u64()),
-                mac: envelope.mac().map(|m| hex(m)),
-            },
+            tag: TagView::of(&envelope),
             payload: payload.to_vec(),
         },
         Err(e) => TagState::Malformed {

@@ -63,6 +63,21 @@ pub(crate) fn modules() -> Vec<Case> {
                 ("count", "50"),
             ],
         ),
+        (
+            "origin-stats",
+            integration::wasm("origin-stats"),
+            vec![("top", "3")],
+        ),
+        (
+            "origin-stats+secret",
+            integration::wasm("origin-stats"),
+            vec![("secret", "secret-of-16-bytes"), ("every", "9")],
+        ),
+        (
+            "origin-inspect",
+            integration::wasm("origin-inspect"),
+            vec![],
+        ),
         ("sdk-hello", integration::wasm("sdk-hello"), vec![]),
         (
             "sdk-hello wasip1",
@@ -187,7 +202,7 @@ fn every_module_gives_byte_identical_results_in_both_engines() {
             }
         }
     }
-    assert_eq!(compared, 12 * VERSIONS.len() * 7);
+    assert_eq!(compared, 15 * VERSIONS.len() * 7);
 }
 
 #[test]

@@ -33,39 +33,43 @@ struct ManifestParam {
 
 #[test]
 fn smartmodule_toml_lists_exactly_the_params_the_module_accepts() {
-    for module in policies::all() {
+    let modules = policies::all()
+        .map(|m| (m.name, m.params))
+        .into_iter()
+        .chain(policies::observers().map(|m| (m.name, m.params)));
+    let mut checked = Vec::new();
+    for (name, params) in modules {
         let path = integration::workspace_root()
             .join("smartmodules")
-            .join(module.name)
+            .join(name)
             .join("SmartModule.toml");
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let manifest: Manifest =
             toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(manifest.package.name, module.name);
+        assert_eq!(manifest.package.name, name);
         assert_eq!(manifest.package.group, "mirror-safety");
         assert!(!manifest.package.version.is_empty() && !manifest.package.api_version.is_empty());
         assert!(!manifest.package.description.is_empty());
-        let expected: Vec<(&str, &str, bool)> = module
-            .params
+        let expected: Vec<(&str, &str, bool)> = params
             .required
             .iter()
             .map(|p| (p.name, p.what, false))
-            .chain(
-                module
-                    .params
-                    .optional
-                    .iter()
-                    .map(|p| (p.name, p.what, true)),
-            )
+            .chain(params.optional.iter().map(|p| (p.name, p.what, true)))
             .collect();
         let listed: Vec<(&str, &str, bool)> = manifest
             .params
             .iter()
             .map(|p| (p.name.as_str(), p.description.as_str(), p.optional))
             .collect();
-        assert_eq!(listed, expected, "{}", module.name);
+        assert_eq!(listed, expected, "{name}");
+        checked.push(name);
     }
+    assert_eq!(
+        checked,
+        integration::POLICY_MODULES,
+        "every module that ships"
+    );
 }
 
 /// The broker compiles producer-side modules on every produce request: size is start-up time.

@@ -6,13 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The policy modules this workspace ships, by crate name.
+/// The modules this workspace ships, by crate name: the policy modules, then the observing
+/// ones (origin-stats, origin-inspect), which read provenance and decide nothing.
 pub const POLICY_MODULES: &[&str] = &[
     "origin-tag",
     "loop-guard",
     "mirror-guard",
     "origin-strip",
     "mirror-policy",
+    "origin-stats",
+    "origin-inspect",
 ];
 
 /// Guest fixtures written against this workspace's ABI crate, built only for tests and benchmarks.

@@ -51,7 +51,8 @@ pub struct Cli {
 pub enum Command {
     /// Run records through a chain (or one module) and show what became of each
     Test(Box<test::TestArgs>),
-    /// Decode origin tags carried in records
+    /// Decode the origin tags records carry, one by one (as origin-inspect) or summed up
+    /// (--summary, as origin-stats)
     Inspect(inspect::InspectArgs),
     /// Tell a short story on the built policy modules: tag on edge, mirror to home, local
     /// write refused, duplicate and loop stopped

@@ -9,6 +9,7 @@ mod chain_large;
 mod cli;
 mod demo;
 mod engine;
+mod inspect;
 mod limits;
 mod simulate;
 mod simulate_random;

@@ -68,7 +68,7 @@ pub unsafe fn dealloc(ptr: *mut u8, len: usize) {
 
 /// # Safety
 /// `ptr` and `len` are a buffer the host filled through `alloc` (or empty).
-unsafe fn call<M: SmartModule>(
+pub(crate) unsafe fn call<M: SmartModule>(
     state: &Slot<M>,
     // A type of its own for every entry point, not a function pointer: a module then makes no
     // indirect call, so its table, and everything only the table refers to, is dropped.

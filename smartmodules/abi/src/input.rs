@@ -35,11 +35,17 @@ pub struct Input<'a> {
 
 impl<'a> Input<'a> {
     pub fn decode(bytes: &'a [u8], version: u32) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(bytes);
+        Self::read(&mut Reader::new(bytes), version)
+    }
+
+    /// Reads the input's fields from `r`, which is left after them (an aggregate's
+    /// accumulator follows). Inlined: out of line, it costs every module a hundred bytes.
+    #[inline(always)]
+    pub(crate) fn read(r: &mut Reader<'a>, version: u32) -> Result<Self, DecodeError> {
         let base_offset = r.i64("base offset")?;
         let records = r.byte_vec("records")?;
         let params = if version <= PARAMS_MAX_VERSION {
-            Some(Params::read(&mut r, version)?)
+            Some(Params::read(r, version)?)
         } else {
             None
         };

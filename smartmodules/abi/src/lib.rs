@@ -29,6 +29,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 extern crate alloc;
 
+pub mod aggregate;
 #[cfg(target_arch = "wasm32")]
 pub mod guest;
 #[cfg(target_arch = "wasm32")]
@@ -39,6 +40,7 @@ pub mod record;
 pub mod runtime;
 pub mod wire;
 
+pub use aggregate::{run_aggregate, Aggregate};
 pub use input::{Input, Lookback, Params};
 pub use output::{Kind, OutputWriter, RuntimeError};
 pub use record::{RawRecord, Records};
@@ -47,20 +49,21 @@ pub use smartmodule_text::Text;
 pub use wire::DecodeError;
 
 /// Exports a [`SmartModule`] type under the transform name the host probes for
-/// (`filter`, `map`, `filter_map` or `array_map`), with `init`, `alloc`, `dealloc` and,
-/// when asked (`export!(filter: T, look_back)`), `look_back`. Nothing is exported off wasm,
-/// so the module crate also builds and tests natively.
+/// (`filter`, `map`, `filter_map`, `array_map`, or `aggregate` for an [`Aggregate`]), with
+/// `init`, `alloc`, `dealloc` and, when asked (`export!(filter: T, look_back)`), `look_back`.
+/// Nothing is exported off wasm, so the module crate also builds and tests natively.
 ///
 /// On wasm the module crate must be `no_std` (`#![cfg_attr(target_arch = "wasm32", no_std)]`):
 /// the macro supplies the allocator and a panic handler that traps. A panic is a bug here;
 /// policies refuse bad input with `Err`, they never panic on it.
 #[macro_export]
 macro_rules! export {
-    (filter: $ty:ty $(, $lb:ident)?) => { $crate::export!(@kind filter, Filter, $ty $(, $lb)?); };
-    (map: $ty:ty $(, $lb:ident)?) => { $crate::export!(@kind map, Map, $ty $(, $lb)?); };
-    (filter_map: $ty:ty $(, $lb:ident)?) => { $crate::export!(@kind filter_map, FilterMap, $ty $(, $lb)?); };
-    (array_map: $ty:ty $(, $lb:ident)?) => { $crate::export!(@kind array_map, ArrayMap, $ty $(, $lb)?); };
-    (@kind $name:ident, $kind:ident, $ty:ty $(, $lb:ident)?) => {
+    (filter: $ty:ty $(, $lb:ident)?) => { $crate::export!(@kind filter, Filter, guest, $ty $(, $lb)?); };
+    (map: $ty:ty $(, $lb:ident)?) => { $crate::export!(@kind map, Map, guest, $ty $(, $lb)?); };
+    (filter_map: $ty:ty $(, $lb:ident)?) => { $crate::export!(@kind filter_map, FilterMap, guest, $ty $(, $lb)?); };
+    (array_map: $ty:ty $(, $lb:ident)?) => { $crate::export!(@kind array_map, ArrayMap, guest, $ty $(, $lb)?); };
+    (aggregate: $ty:ty) => { $crate::export!(@kind aggregate, Aggregate, aggregate, $ty); };
+    (@kind $name:ident, $kind:ident, $glue:ident, $ty:ty $(, $lb:ident)?) => {
         const _: () = assert!(
             <$ty as $crate::SmartModule>::KIND as u8 == $crate::Kind::$kind as u8,
             "the SmartModule's KIND must match the exported transform",
@@ -99,7 +102,7 @@ macro_rules! export {
             #[no_mangle]
             pub unsafe extern "C" fn $name(ptr: *mut u8, len: usize, version: u32) -> i32 {
                 // SAFETY: the host passes a buffer it filled through `alloc`.
-                unsafe { $crate::guest::transform::<$ty>(&STATE, ptr, len, version) }
+                unsafe { $crate::$glue::transform::<$ty>(&STATE, ptr, len, version) }
             }
 
             $( $crate::export!(@look_back $lb, $ty); )?

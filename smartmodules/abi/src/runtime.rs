@@ -49,8 +49,8 @@ impl<'a> Record<'_, 'a> {
 
 /// Where a policy puts its verdict on one record: nothing (dropped), `pass`, or `emit`.
 pub struct Emit<'o, 'b, 'r, 'a> {
-    out: &'o mut OutputWriter<'b>,
-    record: &'r RawRecord<'a>,
+    pub(crate) out: &'o mut OutputWriter<'b>,
+    pub(crate) record: &'r RawRecord<'a>,
 }
 
 impl Emit<'_, '_, '_, '_> {
@@ -93,7 +93,7 @@ pub trait SmartModule: Sized {
     }
 }
 
-fn decode_hint(context: &str, e: DecodeError) -> String {
+pub(crate) fn decode_hint(context: &str, e: DecodeError) -> String {
     Text::new("malformed ")
         .push(context)
         .push(": cannot read ")
@@ -181,17 +181,17 @@ pub fn run_transform<M: SmartModule>(
 
 /// Why a walk over a batch stopped: the hint for the host, the offset it names, and the key
 /// and value of the record a module refused (none and empty when the bytes did not decode).
-struct Stop<'a> {
-    hint: String,
-    offset: i64,
-    key: Option<&'a [u8]>,
-    value: &'a [u8],
+pub(crate) struct Stop<'a> {
+    pub(crate) hint: String,
+    pub(crate) offset: i64,
+    pub(crate) key: Option<&'a [u8]>,
+    pub(crate) value: &'a [u8],
 }
 
 /// Hands every record of `batch` to `visit`, in order. The first record that does not decode,
 /// or that `visit` refuses, ends the walk.
 #[inline(always)]
-fn for_each_record<'a>(
+pub(crate) fn for_each_record<'a>(
     batch: &Input<'a>,
     mut visit: impl FnMut(&Record<'_, 'a>) -> Result<(), String>,
 ) -> Result<(), Stop<'a>> {

@@ -14,13 +14,15 @@ use sha2::{Digest, Sha256};
 mod table;
 pub use table::drop_dead_table;
 
-/// The policy modules, by crate name.
-pub const MODULES: [&str; 5] = [
+/// The modules that ship, by crate name: the policy modules, then the observing ones.
+pub const MODULES: [&str; 7] = [
     "origin-tag",
     "loop-guard",
     "mirror-guard",
     "origin-strip",
     "mirror-policy",
+    "origin-stats",
+    "origin-inspect",
 ];
 
 /// The cargo profile modules are built with.

@@ -392,7 +392,7 @@ pub(crate) fn parse_duration_ms(s: &str) -> Option<i64> {
 }
 
 /// A decimal number of 1 to 7 digits.
-pub(crate) fn parse_number(s: &str) -> Option<u32> {
+pub fn parse_number(s: &str) -> Option<u32> {
     if s.is_empty() || s.len() > 7 {
         return None;
     }

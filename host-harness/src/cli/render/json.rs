@@ -2,8 +2,8 @@
 
 use serde_json::{json, Map, Value};
 
-use host_harness::report::{bytes_json, fate_fields, input_json, output_json};
-use host_harness::tag::TagState;
+use host_harness::report::{fate_fields, input_json, output_json};
+use observe::{Json, Stats};
 
 use crate::cli::inspect::InspectReport;
 use crate::cli::run::TestReport;
@@ -92,52 +92,29 @@ pub fn test_document(report: &TestReport) -> Value {
     })
 }
 
-/// Each record: its carrier's status and, when there is one, the tag or the error.
-pub fn inspect_rows(report: &InspectReport) -> Vec<Value> {
-    report
-        .rows
-        .iter()
-        .map(|row| {
-            let mut m = Map::new();
-            m.insert("index".into(), json!(row.index));
-            m.insert("carrier".into(), json!(report.carrier.as_str()));
-            match &row.carried {
-                None => {
-                    m.insert("status".into(), json!("no-key"));
-                }
-                Some((bytes, TagState::Untagged)) => {
-                    m.insert("status".into(), json!("untagged"));
-                    m.insert("payload".into(), bytes_json(bytes));
-                }
-                Some((_, TagState::Tagged { tag, payload })) => {
-                    m.insert("status".into(), json!("tagged"));
-                    m.insert(
-                        "tag".into(),
-                        serde_json::to_value(tag).unwrap_or(Value::Null),
-                    );
-                    m.insert("payload".into(), bytes_json(payload));
-                }
-                Some((_, TagState::Malformed { error })) => {
-                    m.insert("status".into(), json!("malformed"));
-                    m.insert("error".into(), json!(error));
-                }
-            }
-            Value::Object(m)
-        })
+/// Each record's line, as origin-inspect writes it, one per line.
+pub fn inspect_lines(report: &InspectReport) -> String {
+    (0..report.inspection.len())
+        .map(|i| report.inspection.line(i) + "\n")
         .collect()
 }
 
+/// The summary document, as origin-stats writes it, on one line.
+pub fn summary(stats: &Stats) -> String {
+    let mut out = Json::new();
+    stats.write(&mut out);
+    out.0 + "\n"
+}
+
+/// Every record's line and the summary of them all, in one document.
 pub fn inspect_document(report: &InspectReport) -> Value {
-    let (untagged, tagged, malformed, missing) = report.counts();
+    let records: Vec<Value> = (0..report.inspection.len())
+        .map(|i| serde_json::from_str(&report.inspection.line(i)).unwrap_or(Value::Null))
+        .collect();
+    let stats = report.inspection.summary(observe::DEFAULT_TOP);
     json!({
-        "records": inspect_rows(report),
-        "summary": {
-            "records": report.rows.len(),
-            "tagged": tagged,
-            "untagged": untagged,
-            "malformed": malformed,
-            "no_key": missing,
-        },
+        "records": records,
+        "summary": serde_json::from_str::<Value>(&summary(&stats)).unwrap_or(Value::Null),
         "exit_code": report.exit,
     })
 }

@@ -18,11 +18,14 @@ pub fn test_report(report: &TestReport, format: OutputFormat) -> String {
     }
 }
 
-/// The report of `harness inspect` in `format`.
+/// The report of `harness inspect` in `format`: with `--summary`, a table or the
+/// origin-stats document (compact, as the module prints it, for JSON and JSON lines alike).
 pub fn inspect_report(report: &InspectReport, format: OutputFormat) -> String {
-    match format {
-        OutputFormat::Text => text::inspect_report(report),
-        OutputFormat::Jsonl => json::lines(&json::inspect_rows(report)),
-        OutputFormat::Json => json::document(&json::inspect_document(report)),
+    match (&report.summary, format) {
+        (Some(stats), OutputFormat::Text) => text::summary_table(stats, report),
+        (Some(stats), OutputFormat::Json | OutputFormat::Jsonl) => json::summary(stats),
+        (None, OutputFormat::Text) => text::inspect_report(report),
+        (None, OutputFormat::Jsonl) => json::inspect_lines(report),
+        (None, OutputFormat::Json) => json::document(&json::inspect_document(report)),
     }
 }

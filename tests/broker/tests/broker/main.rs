@@ -21,6 +21,7 @@
 mod consumer_side;
 mod look_back;
 mod native_mirror;
+mod observe;
 mod producer_side;
 mod round_trip;
 mod suite;
@@ -70,6 +71,10 @@ const SCENARIOS: &[Scenario] = &[
     (
         "consumer side: origin-strip gives back the keys",
         consumer_side::strip_gives_back_the_keys,
+    ),
+    (
+        "consumer side: origin-stats and origin-inspect watch an audited topic",
+        observe::stats_and_inspect_watch_an_audited_topic,
     ),
     (
         "native mirroring: chains around a mirror topic",
