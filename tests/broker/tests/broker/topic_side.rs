@@ -15,7 +15,7 @@ const HOOK_PARAMS_MARKER: &str =
 const SHOWN: &str = "orders-mirror";
 
 /// A topic config whose `deduplication` hook runs `uses` with `with` as params.
-fn hook_config(
+pub(crate) fn hook_config(
     topic: &str,
     uses: &str,
     count: u32,
