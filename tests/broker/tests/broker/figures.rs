@@ -149,7 +149,7 @@ fn opt_ms(v: Option<f64>) -> String {
 }
 
 /// `12,345`.
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let groups: Vec<&str> = digits
         .as_bytes()
@@ -590,15 +590,14 @@ fn block(path: &PathBuf, name: &str, text: Option<&str>) {
 pub fn report(f: &Figures, full: bool) {
     let bench = bench_block(f);
     let advice = advice_block(f);
-    say!(
-        "broker-tests: the round trip's figures ({}):\n\n{bench}\n{advice}",
-        if full {
-            "the full measurement"
-        } else {
-            "the short variant, few records and one run: figures to check the measurement, not \
-             to quote"
-        }
-    );
+    if full {
+        say!("broker-tests: the round trip's figures:\n\n{bench}\n{advice}");
+    } else {
+        say!(
+            "broker-tests: the round trip's figures (short: few records, one run; they check \
+             the measurement, not to be quoted):\n\n{bench}"
+        );
+    }
     let bless = std::env::var_os("BROKER_BLESS").is_some_and(|v| v == "1");
     let write = full && bless;
     block(

@@ -380,15 +380,18 @@ pub fn producer_round_trip(s: &mut Suite) {
     let mut machine = MachineInfo::now();
     let began = Instant::now();
     say!(
-        "broker-tests: {} measurement: {} records of {VALUE_LEN} B per produce, {} run(s) per \
-         figure{}",
+        "broker-tests: {} measurement: {} records of {VALUE_LEN} B per produce, {}{}",
         if full { "full" } else { "short" },
-        plan.records,
-        plan.runs,
+        figures::thousands(plan.records as u64),
+        if plan.runs == 1 {
+            "one run".to_string()
+        } else {
+            format!("medians of {} runs", plan.runs)
+        },
         if full {
             String::new()
         } else {
-            format!("; {MEASURE}=1 runs the full measurement alone (a few minutes)")
+            format!("; {MEASURE}=1 measures in full, alone (a few minutes)")
         }
     );
 
