@@ -13,7 +13,7 @@ pub mod chart;
 pub mod engines;
 pub mod flood;
 pub mod inputs;
-pub mod machine;
+pub use integration::machine;
 pub mod measure;
 pub mod report;
 

@@ -2,6 +2,8 @@
 //! built once per process as a user builds them (`cargo build-modules`: cargo, then binaryen's
 //! wasm-opt), and tagged records as the modules write them.
 
+pub mod machine;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

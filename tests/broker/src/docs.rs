@@ -1,5 +1,6 @@
 //! The documentation's example blocks as fixtures: the fenced block that follows a known line
-//! of a Markdown file, read to compare with a real run, or replaced with what the run printed.
+//! of a Markdown file, read to compare with a real run, or replaced with what the run printed;
+//! and marked blocks (`<!-- begin NAME -->` ... `<!-- end NAME -->`) that a run writes whole.
 
 use std::fmt;
 use std::ops::Range;
@@ -93,6 +94,46 @@ pub fn fenced_block_after(doc: &str, marker: &str) -> Result<DocBlock, DocError>
     })
 }
 
+/// The lines between `<!-- begin NAME ... -->` and `<!-- end NAME -->`: a block of Markdown
+/// (tables, prose) that a run writes whole, where a fenced block would not render. The begin
+/// line may say more after the name (`<!-- begin NAME: who writes it -->`), on one line.
+pub fn marked_block(doc: &str, name: &str) -> Result<DocBlock, DocError> {
+    let lines = line_spans(doc);
+    let begin = format!("<!-- begin {name}");
+    let end = format!("<!-- end {name} -->");
+    let is_begin = |line: &str| {
+        let line = line.trim();
+        line.ends_with("-->")
+            && line
+                .strip_prefix(&begin)
+                .is_some_and(|rest| rest.starts_with([' ', ':']))
+    };
+    let begins: Vec<usize> = (0..lines.len())
+        .filter(|&i| is_begin(&doc[lines[i].clone()]))
+        .collect();
+    let &[at] = begins.as_slice() else {
+        return Err(if begins.is_empty() {
+            DocError::NoMarker { marker: begin }
+        } else {
+            DocError::Ambiguous { marker: begin }
+        });
+    };
+    let start = lines[at].end;
+    let mut ends = lines[at + 1..]
+        .iter()
+        .filter(|r| doc[(*r).clone()].trim() == end);
+    let Some(close) = ends.next() else {
+        return Err(DocError::Unclosed { marker: begin });
+    };
+    if ends.next().is_some() {
+        return Err(DocError::Ambiguous { marker: end });
+    }
+    Ok(DocBlock {
+        text: doc[start..close.start].to_string(),
+        range: start..close.start,
+    })
+}
+
 /// `doc` with `block` replaced by `text` (given a final newline if it lacks one).
 pub fn replace_block(doc: &str, block: &DocBlock, text: &str) -> String {
     let mut out = String::with_capacity(doc.len() + text.len());
@@ -171,6 +212,44 @@ mod tests {
         assert!(matches!(
             fenced_block_after("m\n```\nopen\n", "m"),
             Err(DocError::Unclosed { .. })
+        ));
+    }
+
+    #[test]
+    fn a_marked_block_is_found_and_replaced_between_its_lines() {
+        let doc = "intro\n<!-- begin figures: written by a run -->\n| a |\n|---|\n<!-- end figures -->\nafter\n";
+        let block = marked_block(doc, "figures").unwrap();
+        assert_eq!(block.text, "| a |\n|---|\n");
+        let doc = replace_block(doc, &block, "new table");
+        assert_eq!(
+            doc,
+            "intro\n<!-- begin figures: written by a run -->\nnew table\n<!-- end figures -->\nafter\n"
+        );
+        let empty = "<!-- begin figures -->\n<!-- end figures -->\n";
+        assert_eq!(marked_block(empty, "figures").unwrap().text, "");
+    }
+
+    #[test]
+    fn a_marked_block_missing_open_or_twice_is_an_error() {
+        assert!(matches!(
+            marked_block("text\n", "figures"),
+            Err(DocError::NoMarker { .. })
+        ));
+        assert!(matches!(
+            marked_block("<!-- begin figures -->\ntext\n", "figures"),
+            Err(DocError::Unclosed { .. })
+        ));
+        assert!(matches!(
+            marked_block(
+                "<!-- begin figures-old -->\n<!-- end figures-old -->\n",
+                "figures"
+            ),
+            Err(DocError::NoMarker { .. })
+        ));
+        let twice = "<!-- begin figures -->\n<!-- end figures -->\n<!-- begin figures -->\n<!-- end figures -->\n";
+        assert!(matches!(
+            marked_block(twice, "figures"),
+            Err(DocError::Ambiguous { .. })
         ));
     }
 

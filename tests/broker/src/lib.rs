@@ -11,9 +11,13 @@ pub mod cluster;
 pub mod consume;
 pub mod docs;
 pub mod process;
+pub mod segments;
 
 pub use bins::{locate, FluvioBins, LocateError, Located};
 pub use cluster::{Cluster, ClusterError, StopReport};
 pub use consume::{parse_binary_records, ConsumedRecord, ParseError};
-pub use docs::{fenced_block_after, normalise_block, replace_block, DocBlock, DocError};
+pub use docs::{
+    fenced_block_after, marked_block, normalise_block, replace_block, DocBlock, DocError,
+};
 pub use process::{run, CmdOutput, Daemon, ProcessError};
+pub use segments::{partition_dir, stored_batches, SegmentError, StoredBatch};

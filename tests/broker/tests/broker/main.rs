@@ -5,7 +5,8 @@
 //!
 //! Run it: `FLUVIO_BIN=/path/to/dir cargo test -p broker-tests`; `BROKER_BLESS=1` rewrites the
 //! blocks of docs/POLICIES.md it checks with what the run printed; `BROKER_ONLY=text` runs
-//! only the scenarios whose name holds `text` (and lists the others as not run).
+//! only the scenarios whose name holds `text` (and lists the others as not run);
+//! `BROKER_MEASURE=1` runs only the measurement, in full (`round_trip.rs`).
 //!
 //! Why one `#[test]` runs every scenario: the scenarios share one cluster, and the cluster
 //! must be stopped when they are done. libtest never drops statics, so a process-wide fixture
@@ -19,6 +20,7 @@
 //! this test's thread for every cluster.
 
 mod consumer_side;
+mod figures;
 mod look_back;
 mod native_mirror;
 mod observe;
@@ -84,10 +86,7 @@ const SCENARIOS: &[Scenario] = &[
         "look-back: replays after an SPU restart",
         look_back::replays_after_a_restart_are_still_dropped,
     ),
-    (
-        "measured: producer round trip per module",
-        round_trip::producer_round_trip,
-    ),
+    (round_trip::SCENARIO, round_trip::producer_round_trip),
 ];
 
 #[test]
@@ -116,13 +115,33 @@ fn policy_modules_in_a_real_fluvio_cluster() {
         started.elapsed().as_secs_f64()
     );
 
-    // `BROKER_ONLY=text` runs only the scenarios whose name holds `text`, and says so.
+    // `BROKER_ONLY=text` runs only the scenarios whose name holds `text`, and says so;
+    // `BROKER_MEASURE=1` runs only the full measurement.
     let only = std::env::var("BROKER_ONLY").ok();
-    let (chosen, left_out): (Vec<&Scenario>, Vec<&Scenario>) = SCENARIOS
-        .iter()
-        .partition(|(name, _)| only.as_deref().is_none_or(|o| name.contains(o)));
+    let measure = round_trip::full_measurement().unwrap_or_else(|e| panic!("{e}"));
+    if let (true, Some(o)) = (measure, &only) {
+        assert!(
+            round_trip::SCENARIO.contains(o.as_str()),
+            "{}=1 runs the scenario `{}`, which BROKER_ONLY={o:?} leaves out; unset one of them",
+            round_trip::MEASURE,
+            round_trip::SCENARIO
+        );
+    }
+    let why = if measure {
+        format!("{}=1 runs the measurement alone", round_trip::MEASURE)
+    } else {
+        format!("BROKER_ONLY={only:?}")
+    };
+    let (chosen, left_out): (Vec<&Scenario>, Vec<&Scenario>) =
+        SCENARIOS.iter().partition(|(name, _)| {
+            if measure {
+                *name == round_trip::SCENARIO
+            } else {
+                only.as_deref().is_none_or(|o| name.contains(o))
+            }
+        });
     for (name, _) in &left_out {
-        say!("broker-tests: NOT RUN {name} (BROKER_ONLY={only:?})");
+        say!("broker-tests: NOT RUN {name} ({why})");
     }
     assert!(
         !chosen.is_empty(),

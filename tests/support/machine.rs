@@ -1,4 +1,5 @@
-//! What the figures were measured on, and when.
+//! What the figures were measured on, and when: for the benchmarks and the real-broker
+//! suite's measurement.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
