@@ -1,7 +1,9 @@
-//! Benchmarks of the policy SmartModules against two baselines — the official SDK's
-//! hello-world filter (`sdk-hello`) and a pass-through filter written straight against our
-//! ABI (`passthrough`, the floor of the host's own encode/copy/decode) — in the official
-//! engine (`fluvio-smartengine`) and in our harness (`host_harness`).
+//! Benchmarks of the policy SmartModules against baselines — the official SDK's hello-world
+//! filter (`sdk-hello`), a pass-through filter written straight against our ABI
+//! (`passthrough`, the floor of the host's own encode/copy/decode), and the append floors
+//! (`append`, `append+mac`: the host's cost of records grown by as many bytes as a tagging
+//! module adds) — in the official engine (`fluvio-smartengine`) and in our harness
+//! (`host_harness`).
 //!
 //! Every figure is measured interleaved: each repetition goes once over every module (in a
 //! rotated order) and every engine, and the report gives the median of the repetitions, so
@@ -17,6 +19,7 @@ pub use integration::machine;
 pub mod measure;
 pub mod report;
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 pub use measure::{run, Results};
@@ -50,7 +53,8 @@ pub struct Config {
     pub cached_builds: usize,
     /// Whether this is the `--quick` configuration.
     pub quick: bool,
-    /// Only these modules (by their names in the tables) besides the baselines; all when empty.
+    /// Only these modules (by their names in the tables) besides the baselines and floors,
+    /// which always run; all when empty.
     pub only: Vec<String>,
 }
 
@@ -89,7 +93,7 @@ impl Config {
 /// Whether a module is a baseline, one of the policy modules, or a variant of one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
-    /// `sdk-hello` or `passthrough`.
+    /// `sdk-hello`, `passthrough` or an append floor.
     Baseline,
     /// One of the shipped policy modules, with the benchmark's params.
     Policy,
@@ -120,9 +124,10 @@ pub struct Subject {
 }
 
 impl Subject {
-    /// Whether it runs with a `secret`: its tagged inputs must then be sealed with it.
+    /// Whether it gets tagged inputs sealed with [`SECRET`]: it runs with a `secret`, or it is
+    /// [`APPEND_MAC`], the floor of such a module, which gets the same records.
     pub fn sealed(&self) -> bool {
-        self.params.iter().any(|(k, _)| *k == "secret")
+        self.params.iter().any(|(k, _)| *k == "secret") || self.name == APPEND_MAC
     }
 
     /// The records it gives back for a batch of `records`: all of them, or one summary for
@@ -139,6 +144,12 @@ impl Subject {
 pub const SDK_HELLO: &str = "sdk-hello";
 /// Name of the floor baseline.
 pub const PASSTHROUGH: &str = "passthrough";
+/// Name of the append floor of the modules that tag without a secret.
+pub const APPEND: &str = "append";
+/// Name of the append floor of a module that tags with a secret (a MAC in every tag).
+pub const APPEND_MAC: &str = "append+mac";
+/// The crate of the append floors (`tests/fixtures/append`).
+pub const APPEND_CRATE: &str = "append";
 
 /// A module to measure, before its wasm is built: name, crate, role and params.
 #[derive(Debug, Clone)]
@@ -168,6 +179,13 @@ pub fn subject_specs(with_secret: bool) -> Vec<SubjectSpec> {
     let mut v = vec![
         spec(SDK_HELLO, "sdk-hello", Role::Baseline, vec![]),
         spec(PASSTHROUGH, "passthrough", Role::Baseline, vec![]),
+        spec(APPEND, APPEND_CRATE, Role::Baseline, append_params(false)),
+        spec(
+            APPEND_MAC,
+            APPEND_CRATE,
+            Role::Baseline,
+            append_params(true),
+        ),
         spec(
             "origin-tag",
             "origin-tag",
@@ -240,4 +258,177 @@ pub fn subjects(with_secret: bool) -> Vec<Subject> {
             initial: s.initial,
         })
         .collect()
+}
+
+/// Bytes origin-tag at `cluster=`[`CLUSTER`] adds to a record of the benchmark's batches (its
+/// timestamp [`inputs::BASE_TIMESTAMP`]), as the `origin` crate encodes the tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TagGrowth {
+    /// A fresh tag on an untagged record.
+    pub untagged: usize,
+    /// A fresh tag sealed with a MAC.
+    pub untagged_mac: usize,
+    /// [`CLUSTER`] added as a hop to a tag written at [`UPSTREAM`] (with or without a MAC:
+    /// a tag keeps its MAC's size when sealed again).
+    pub tagged: usize,
+}
+
+/// Why the `origin` crate cannot build the benchmark's tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagGrowthError {
+    /// A cluster id of the benchmark is not one.
+    Envelope(origin::EnvelopeError),
+    /// The benchmark's secret is not one.
+    Secret(origin::SecretError),
+}
+
+impl std::fmt::Display for TagGrowthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TagGrowthError::Envelope(e) => write!(f, "the benchmark's tag: {e}"),
+            TagGrowthError::Secret(e) => write!(f, "the benchmark's secret: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TagGrowthError {}
+
+/// What origin-tag adds to the benchmark's records, from the `origin` crate.
+pub fn tag_growth() -> Result<TagGrowth, TagGrowthError> {
+    use origin::{Binding, Carrier, Envelope, SealKey};
+    let ts = inputs::BASE_TIMESTAMP;
+    let payload = inputs::value(0, 64);
+    let tag = |cluster| Envelope::new_origin(cluster, ts, [0; 8]).map_err(TagGrowthError::Envelope);
+    let fresh = tag(CLUSTER)?;
+    let mut sealed = fresh.clone();
+    let key = SealKey::new(SECRET.as_bytes(), "").map_err(TagGrowthError::Secret)?;
+    sealed.seal(&key, &Binding::of(Carrier::Value, None, &payload), &payload);
+    let upstream = tag(UPSTREAM)?;
+    let hopped = upstream
+        .with_hop(CLUSTER)
+        .map_err(TagGrowthError::Envelope)?;
+    Ok(TagGrowth {
+        untagged: fresh.encoded_len(),
+        untagged_mac: sealed.encoded_len(),
+        tagged: hopped.encoded_len().saturating_sub(upstream.encoded_len()),
+    })
+}
+
+/// The params of an append floor: `bytes` and `tagged_bytes` as origin-tag adds them, with a
+/// MAC (`mac`) or without ([`tag_growth`]). Worked out once per process; should the `origin`
+/// crate refuse the benchmark's own cluster ids, the floor gets no params, and
+/// [`measure::run`] refuses to run with a floor that claims nothing.
+fn append_params(mac: bool) -> Vec<(&'static str, &'static str)> {
+    static PARAMS: OnceLock<Option<[String; 3]>> = OnceLock::new();
+    let Some([untagged, untagged_mac, tagged]) = PARAMS
+        .get_or_init(|| {
+            tag_growth().ok().map(|g| {
+                [
+                    g.untagged.to_string(),
+                    g.untagged_mac.to_string(),
+                    g.tagged.to_string(),
+                ]
+            })
+        })
+        .as_ref()
+    else {
+        return Vec::new();
+    };
+    let bytes = if mac { untagged_mac } else { untagged };
+    vec![("bytes", bytes.as_str()), ("tagged_bytes", tagged.as_str())]
+}
+
+/// What an append floor claims to add to each record: its params, read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appends {
+    /// Prepended to a value that does not start with the tag magic.
+    pub untagged: usize,
+    /// Prepended to one that does.
+    pub tagged: usize,
+}
+
+impl Appends {
+    /// The claim of a module of `crate_name` run with `params`: `None` unless it is an append
+    /// floor with both counts given as numbers.
+    pub fn of(crate_name: &str, params: &[(&str, &str)]) -> Option<Self> {
+        if crate_name != APPEND_CRATE {
+            return None;
+        }
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| *k == name)
+                .and_then(|(_, v)| v.parse().ok())
+        };
+        Some(Self {
+            untagged: get("bytes")?,
+            tagged: get("tagged_bytes")?,
+        })
+    }
+
+    /// Bytes it prepends to `value`.
+    pub fn to(&self, value: &[u8]) -> usize {
+        if value.starts_with(&origin::MAGIC) {
+            self.tagged
+        } else {
+            self.untagged
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_append_floors_add_what_the_origin_crate_says_a_tag_adds() {
+        let g = tag_growth().unwrap();
+        // FORMAT.md §1: 15 fixed bytes, a 6-byte timestamp varint, 1 + the id; a MAC 16 more;
+        // a hop 1 + its id.
+        assert_eq!(g.untagged, 15 + 6 + 1 + CLUSTER.len());
+        assert_eq!(g.untagged_mac, g.untagged + origin::MAC_LEN);
+        assert_eq!(g.tagged, 1 + CLUSTER.len());
+        let specs = subject_specs(true);
+        let claim = |name| {
+            let s = specs.iter().find(|s| s.name == name).unwrap();
+            assert_eq!(s.role, Role::Baseline);
+            Appends::of(s.crate_name, &s.params).unwrap()
+        };
+        assert_eq!(
+            claim(APPEND),
+            Appends {
+                untagged: g.untagged,
+                tagged: g.tagged
+            }
+        );
+        assert_eq!(
+            claim(APPEND_MAC),
+            Appends {
+                untagged: g.untagged_mac,
+                tagged: g.tagged
+            }
+        );
+    }
+
+    #[test]
+    fn a_claim_is_read_only_from_an_append_floor_with_both_counts() {
+        let p = [("bytes", "3"), ("tagged_bytes", "1")];
+        assert_eq!(
+            Appends::of(APPEND_CRATE, &p),
+            Some(Appends {
+                untagged: 3,
+                tagged: 1
+            })
+        );
+        assert_eq!(Appends::of("passthrough", &p), None);
+        assert_eq!(Appends::of(APPEND_CRATE, &p[..1]), None);
+        assert_eq!(
+            Appends::of(APPEND_CRATE, &[("bytes", "x"), ("tagged_bytes", "1")]),
+            None
+        );
+        let a = Appends::of(APPEND_CRATE, &p).unwrap();
+        assert_eq!(a.to(b"plain"), 3);
+        assert_eq!(a.to(&[0xff, 0x6f, 2]), 1);
+        assert_eq!(a.to(&[0xff]), 3);
+    }
 }

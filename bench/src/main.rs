@@ -1,8 +1,8 @@
 //! `cargo run --release -p bench -- [--quick] [--reps N] [--only M,..] [--records N,..]
 //! [--values BYTES,..] [--svg FILE] [--markdown FILE]`
 //!
-//! Measures the policy modules and both baselines in the official engine and the harness,
-//! prints the report (markdown) on stdout and progress on stderr.
+//! Measures the policy modules, the baselines and the floors in the official engine and the
+//! harness, prints the report (markdown) on stdout and progress on stderr.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,14 +14,15 @@ usage: bench [--quick] [--reps N] [--only M,..] [--records N,..] [--values BYTES
              [--svg FILE] [--markdown FILE]
 
 Benchmarks the policy SmartModules against the official SDK's hello-world filter
-(sdk-hello) and a pass-through filter (the engine's floor), in fluvio-smartengine and
+(sdk-hello), a pass-through filter (the engine's floor) and the append floors (the
+floor of a module that grows the records by as many bytes), in fluvio-smartengine and
 in the harness: cold start, throughput, module size, envelope overhead. Prints a
 markdown report on stdout.
 
   --quick          a tiny configuration that runs in seconds
   --reps N         repetitions per figure (median reported)
   --only M,..      only these modules (names as in the tables, e.g. 'origin-tag+secret')
-                   besides the two baselines
+                   besides the baselines and floors, which always run
   --records N,..   records per batch (default 1,100,10000)
   --values B,..    bytes per record value (default 64,1024,16384)
   --svg FILE       also write a chart of throughput against batch size (SVG)

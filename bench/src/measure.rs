@@ -10,7 +10,9 @@ use host_harness::{Batch, ChainFailure, Engine};
 use crate::engines::{harness_build, harness_spec, official_build, EngineKind, Reply, Runners};
 use crate::inputs::{self, Cell, Shape, Tagging, BASE_OFFSET, BASE_TIMESTAMP};
 use crate::machine::{load_avg, MachineInfo};
-use crate::{subjects, Config, Role, Subject, CLUSTER, SECRET};
+use fluvio_protocol::record::Record;
+
+use crate::{subjects, Appends, Config, Role, Subject, CLUSTER, SECRET};
 
 /// The three ways a one-module chain is started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -56,6 +58,77 @@ pub struct SubjectInfo {
     pub mac_code: bool,
     /// Whether it runs with a secret, so gets tagged records sealed with it.
     pub sealed: bool,
+    /// For an append floor: the bytes it claims to prepend to each value (its params).
+    pub appends: Option<Appends>,
+}
+
+/// Bytes a module added to the records of one batch (output key + value minus input key +
+/// value, record by record), as the official engine returned them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Growth {
+    /// The least any record grew by (negative: shrank).
+    pub min: i64,
+    /// The most any record grew by.
+    pub max: i64,
+    /// Over the whole batch.
+    pub total: i64,
+}
+
+impl Growth {
+    /// The growth of `input` into `output`, record by record (the lists have the same length).
+    pub fn of(input: &[Record], output: &[Record]) -> Self {
+        let len = |r: &Record| (r.value.len() + r.key.as_ref().map_or(0, |k| k.len())) as i64;
+        let mut g = Growth {
+            min: i64::MAX,
+            max: i64::MIN,
+            total: 0,
+        };
+        for (i, o) in input.iter().zip(output) {
+            let d = len(o) - len(i);
+            g.min = g.min.min(d);
+            g.max = g.max.max(d);
+            g.total += d;
+        }
+        if input.is_empty() || output.is_empty() {
+            g.min = 0;
+            g.max = 0;
+        }
+        g
+    }
+
+    /// Whether the batch came back longer than it went in.
+    pub fn grows(&self) -> bool {
+        self.total > 0
+    }
+
+    /// `+27 B`, or `+0 to +27 B` when records grew by different amounts.
+    pub fn per_record(&self) -> String {
+        if self.min == self.max {
+            format!("{:+} B", self.min)
+        } else {
+            format!("{:+} to {:+} B", self.min, self.max)
+        }
+    }
+}
+
+/// Checks that an append floor did what it claims: each record's key unchanged and its value
+/// the input's with exactly the claimed number of bytes in front.
+pub fn check_appended(claim: Appends, input: &[Record], output: &[Record]) -> Result<(), String> {
+    for (i, (inp, out)) in input.iter().zip(output).enumerate() {
+        let value: &[u8] = inp.value.as_ref();
+        let n = claim.to(value);
+        let got: &[u8] = out.value.as_ref();
+        let kept = got.len() == value.len() + n && got.ends_with(value) && out.key == inp.key;
+        if !kept {
+            return Err(format!(
+                "record {i}: {} B of value in, {} B out, where the floor claims +{n} B in front \
+                 of the value and the key unchanged",
+                value.len(),
+                got.len()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The samples of one module x engine x batch.
@@ -118,6 +191,9 @@ pub struct Results {
     /// Fuel (about one unit per wasm instruction) one harness call burnt, per (subject
     /// index, shape): the work done inside the module, alloc included.
     pub fuel: BTreeMap<(usize, Shape), u64>,
+    /// Bytes each module added to each batch, per (subject index, shape), from the output
+    /// checked before the clocks ran (the same in every engine, or the cell failed).
+    pub growth: BTreeMap<(usize, Shape), Growth>,
     pub envelope: Vec<EnvelopeRow>,
     pub tag_sizes: Vec<TagSize>,
     /// Modules whose chains were built again during the throughput samples, after a call
@@ -160,6 +236,8 @@ fn rotated(n: usize, by: usize) -> Vec<usize> {
 /// Runs the benchmark of `config`, reporting progress through `progress` (one line each).
 pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Results, String> {
     let started = Instant::now();
+    // The append floors' params come from the `origin` crate: refuse to run without them.
+    crate::tag_growth().map_err(|e| e.to_string())?;
     let mut machine = MachineInfo::now();
     progress("building the modules (cargo build --profile wasm)");
     let subjects: Vec<_> = subjects(true)
@@ -185,8 +263,18 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Results, S
             size: s.wasm.len(),
             mac_code: integration::has_mac_code(&s.wasm),
             sealed: s.sealed(),
+            appends: Appends::of(s.crate_name, &s.params),
         })
-        .collect();
+        .collect::<Vec<SubjectInfo>>();
+    if let Some(s) = infos
+        .iter()
+        .find(|s| s.crate_name == crate::APPEND_CRATE && s.appends.is_none())
+    {
+        return Err(format!(
+            "the floor {} has no `bytes` and `tagged_bytes` params: {:?}",
+            s.name, s.params
+        ));
+    }
 
     let mut shapes = Vec::new();
     let mut skipped = Vec::new();
@@ -233,20 +321,46 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Results, S
 
     // One call of every module x engine x batch, before any clock runs: it warms the caches
     // and memories, and tells which combinations refuse (so are not timed).
+    // Every output is measured for the bytes it adds (the same in every engine), and an
+    // append floor's checked against its claim.
     progress("checking every module's output");
     let mut throughput: BTreeMap<(usize, EngineKind, Shape), Samples> = BTreeMap::new();
     let mut fuel = BTreeMap::new();
+    let mut growth: BTreeMap<(usize, Shape), Growth> = BTreeMap::new();
     for (si, runner) in runners.iter_mut().enumerate() {
         // A build without MAC code runs the same policy: only its size and start-up differ.
         if subjects[si].role == Role::Lean {
             continue;
         }
+        let claim = infos[si].appends;
         for cell in &cells {
+            let input = cell.records(runner.sealed);
             for kind in EngineKind::ALL {
                 let expected = subjects[si].outputs(cell.shape.records);
                 let samples = match runner.call(kind, cell) {
                     Ok((Reply::Records(out), _)) if out.len() == expected => {
-                        Samples::Times(Vec::new())
+                        // An aggregate's summary is not its input grown: no growth to check.
+                        if expected != cell.shape.records {
+                            Samples::Times(Vec::new())
+                        } else {
+                            let g = Growth::of(input, &out);
+                            let checked = claim.map_or(Ok(()), |c| check_appended(c, input, &out));
+                            match (checked, growth.get(&(si, cell.shape))) {
+                                (Err(e), _) => Samples::Failed(e),
+                                (Ok(()), Some(first)) if *first != g => Samples::Failed(format!(
+                                    "records grew by {} here, by {} in the {} engine",
+                                    g.per_record(),
+                                    first.per_record(),
+                                    EngineKind::Official.label()
+                                )),
+                                (Ok(()), _) => {
+                                    if kind == EngineKind::Official {
+                                        growth.insert((si, cell.shape), g);
+                                    }
+                                    Samples::Times(Vec::new())
+                                }
+                            }
+                        }
                     }
                     Ok((Reply::Records(out), _)) => Samples::Failed(format!(
                         "{} records out of {} ({expected} expected: every module keeps them \
@@ -351,6 +465,7 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Results, S
         cold,
         throughput,
         fuel,
+        growth,
         envelope,
         tag_sizes,
         rebuilt,

@@ -21,7 +21,11 @@ pub const POLICY_MODULES: &[&str] = &[
 ];
 
 /// Guest fixtures written against this workspace's ABI crate, built only for tests and benchmarks.
-pub const FIXTURES: &[&str] = &["passthrough", "misbehave"];
+pub const FIXTURES: &[&str] = &["passthrough", "append", "misbehave"];
+
+/// The fixtures that stand as floors in the benchmarks, optimized as the policy modules are so
+/// that the comparison is of like with like.
+pub const FLOOR_FIXTURES: &[&str] = &["passthrough", "append"];
 
 /// Fixtures built with the official SDK. They are built in a cargo invocation of their own:
 /// built together, cargo would unify features and hand the SDK's `std`-enabled `serde` to the
@@ -89,7 +93,7 @@ fn cargo_build_with(target: &str, packages: &[&str], extra: &[&str]) {
 }
 
 /// Builds every module and fixture once per process; later calls return at once. The policy
-/// modules and the pass-through floor go through wasm-opt, as `cargo build-modules` ships
+/// modules and the floors ([`FLOOR_FIXTURES`]) go through wasm-opt, as `cargo build-modules` ships
 /// them (a machine without wasm-opt fails here, saying how to install it).
 pub fn build_all() {
     static BUILT: OnceLock<()> = OnceLock::new();
@@ -100,7 +104,7 @@ pub fn build_all() {
         cargo_build("wasm32-wasip1", WASI_FIXTURES);
         let optimized: Vec<&str> = POLICY_MODULES
             .iter()
-            .chain(&["passthrough"])
+            .chain(FLOOR_FIXTURES)
             .copied()
             .collect();
         optimize_all(&modules_dir("wasm32-unknown-unknown"), &optimized);
