@@ -265,7 +265,20 @@ impl<'a> Envelope<'a> {
 
     /// The cluster the record was first produced on (`path[0]`).
     pub fn origin(&self) -> &'a str {
-        text(self.id_bytes().next().unwrap_or_default())
+        text(self.origin_bytes())
+    }
+
+    /// [`origin`](Self::origin) as its bytes, for comparing and hashing without the UTF-8
+    /// check.
+    #[inline]
+    pub fn origin_bytes(&self) -> &'a [u8] {
+        match &self.ids {
+            Ids::Wire(bytes) => bytes
+                .split_first()
+                .and_then(|(&len, rest)| rest.get(..usize::from(len)))
+                .unwrap_or_default(),
+            _ => self.id_bytes().next().unwrap_or_default(),
+        }
     }
 
     /// The cluster the record passed through last (the origin if it has no hops).
@@ -275,6 +288,10 @@ impl<'a> Envelope<'a> {
 
     /// Whether the path ends in `cluster`, without building the path.
     pub fn last_is(&self, cluster: &str) -> bool {
+        // Most tags have a path of one: its origin.
+        if self.count == 1 {
+            return self.origin_bytes() == cluster.as_bytes();
+        }
         self.id_bytes().last() == Some(cluster.as_bytes())
     }
 
@@ -302,6 +319,10 @@ impl<'a> Envelope<'a> {
     /// Whether `cluster` is on the path before its last id: the record left `cluster` and
     /// came back. A path that ends in `cluster` was tagged there, which is no return.
     pub fn returned_to(&self, cluster: &str) -> bool {
+        // A path of one has nothing before its last id.
+        if self.count < 2 {
+            return false;
+        }
         let mut ids = self.id_bytes().peekable();
         while let Some(id) = ids.next() {
             if ids.peek().is_some() && id == cluster.as_bytes() {
@@ -313,6 +334,10 @@ impl<'a> Envelope<'a> {
 
     /// The last id on the path that is not `cluster`: the cluster that sent the record here.
     pub fn last_other_than(&self, cluster: &str) -> Option<&'a str> {
+        if self.count == 1 {
+            let origin = self.origin_bytes();
+            return (origin != cluster.as_bytes()).then(|| text(origin));
+        }
         self.id_bytes()
             .filter(|id| *id != cluster.as_bytes())
             .last()
@@ -493,7 +518,15 @@ impl<'a> Reader<'a> {
 
     /// A count or length, read as a 32-bit `usize` on every target so that the answer
     /// does not depend on the platform.
+    #[inline]
     fn len32(&mut self) -> Result<usize, EnvelopeError> {
+        // Counts and id lengths are below 128: one byte, read in place.
+        if let Some((&b, rest)) = self.bytes.split_first() {
+            if b < 0x80 {
+                self.bytes = rest;
+                return Ok(usize::from(b));
+            }
+        }
         self.varint(5, 0x0F).map(|v| v as usize)
     }
 }

@@ -116,7 +116,7 @@ impl Dedup {
         let (true, Some(env)) = (self.window.is_some(), c.tag()) else {
             return Ok(None);
         };
-        let key = window_key(self.slot_key(rec), env.origin(), env.id());
+        let key = window_key(self.slot_key(rec), env.origin_bytes(), env.id());
         match &self.window {
             Some(window) if window.contains(key.0) => Err(Stop::Drop(Dropped::Duplicate)),
             _ => Ok(Some(key)),
@@ -137,7 +137,7 @@ impl Dedup {
                 Keep::Rewrite {
                     new_id: Some(id), ..
                 },
-            ) => window_key(self.slot_key(rec), &self.cluster, *id),
+            ) => window_key(self.slot_key(rec), self.cluster.as_bytes(), *id),
             _ => return,
         };
         if let Some(window) = &mut self.window {
@@ -159,7 +159,7 @@ impl Dedup {
         let (true, Some(env)) = (self.window.is_some(), c.tag()) else {
             return;
         };
-        let key = window_key(self.slot_key(rec), env.origin(), env.id());
+        let key = window_key(self.slot_key(rec), env.origin_bytes(), env.id());
         if let Some(window) = &mut self.window {
             window.remember(key.0);
         }
@@ -169,9 +169,9 @@ impl Dedup {
 /// The window key of `origin` and `id`: the keyed hash picks the slot, the id tells keys of
 /// one slot apart.
 #[inline]
-fn window_key(slot_key: [u64; 2], origin: &str, id: [u8; 8]) -> WindowKey {
+fn window_key(slot_key: [u64; 2], origin: &[u8], id: [u8; 8]) -> WindowKey {
     let mut h = SipHasher::new(slot_key);
-    h.write(origin.as_bytes());
+    h.write(origin);
     h.write(&id);
     let key = u128::from(h.finish()) << 64 | u128::from(u64::from_le_bytes(id));
     WindowKey(key.max(1))

@@ -135,7 +135,7 @@ impl Guard {
         };
         let mirrored = c.tag().is_some_and(|env| {
             !env.is_violation()
-                && (g.is_upstream(env.origin())
+                && (g.is_upstream_bytes(env.origin_bytes())
                     || env
                         .last_other_than(&g.cluster)
                         .is_some_and(|id| g.is_upstream(id)))
@@ -159,7 +159,12 @@ impl GuardConfig {
 
     /// Whether `id` is one of the upstream clusters.
     pub fn is_upstream(&self, id: &str) -> bool {
-        self.mirror_of().any(|m| m == id)
+        self.is_upstream_bytes(id.as_bytes())
+    }
+
+    /// [`is_upstream`](Self::is_upstream) of an id as a tag holds it.
+    fn is_upstream_bytes(&self, id: &[u8]) -> bool {
+        self.mirror_of().any(|m| m.as_bytes() == id)
     }
 
     /// `cannot produce to mirror topic 'orders' on cluster 'home': it is mirrored from
