@@ -186,3 +186,17 @@ fn the_golden_sizes_allow_one_percent_either_way() {
     assert_eq!(parse_sizes(&render_sizes(&sizes)).unwrap(), sizes);
     assert!(parse_sizes("origin-tag full").is_err());
 }
+
+/// The produce path's modules are the shipped ones that decide, in the same order.
+#[test]
+fn the_produce_path_modules_are_the_policy_modules_that_decide() {
+    let n = integration::PRODUCE_PATH_MODULES.len();
+    assert_eq!(
+        &integration::POLICY_MODULES[..n],
+        integration::PRODUCE_PATH_MODULES
+    );
+    assert_eq!(
+        &integration::POLICY_MODULES[n..],
+        ["origin-stats", "origin-inspect"]
+    );
+}

@@ -20,6 +20,16 @@ pub const POLICY_MODULES: &[&str] = &[
     "origin-inspect",
 ];
 
+/// The modules of the produce path: [`POLICY_MODULES`] without the observing ones, which run
+/// consumer side.
+pub const PRODUCE_PATH_MODULES: &[&str] = &[
+    "origin-tag",
+    "loop-guard",
+    "mirror-guard",
+    "origin-strip",
+    "mirror-policy",
+];
+
 /// Guest fixtures written against this workspace's ABI crate, built only for tests and benchmarks.
 pub const FIXTURES: &[&str] = &["passthrough", "append", "misbehave"];
 

@@ -46,7 +46,8 @@ pub(crate) fn is_id_byte(b: u8) -> bool {
     /// Bytes 0 to 63: `-`, `.` and `0`-`9`.
     const LOW: u64 = (1 << b'-') | (1 << b'.') | (0x3FF << b'0');
     /// Bytes 64 to 127: `A`-`Z`, `_` and `a`-`z`.
-    const HIGH: u64 = (0x3FF_FFFF << (b'A' - 64)) | (1 << (b'_' - 64)) | (0x3FF_FFFF << (b'a' - 64));
+    const HIGH: u64 =
+        (0x3FF_FFFF << (b'A' - 64)) | (1 << (b'_' - 64)) | (0x3FF_FFFF << (b'a' - 64));
     match b {
         0..64 => LOW >> b & 1 == 1,
         64..128 => HIGH >> (b - 64) & 1 == 1,

@@ -151,7 +151,7 @@ fn chains(s: &Suite) -> Vec<Chain> {
             .unwrap_or_else(|e| panic!("cannot register {fixture}: {e}"));
         sizes.insert(fixture.to_string(), size_of(&path));
     }
-    for module in integration::POLICY_MODULES {
+    for module in integration::PRODUCE_PATH_MODULES {
         sizes.insert(module.to_string(), size_of(&integration::wasm_path(module)));
         let lean = integration::lean_wasm(module);
         let name = lean_name(module);
@@ -187,7 +187,7 @@ fn chains(s: &Suite) -> Vec<Chain> {
         },
     ];
     for lean in [false, true] {
-        for &module in integration::POLICY_MODULES {
+        for &module in integration::PRODUCE_PATH_MODULES {
             let (label, params) = module_params(module);
             let registered = if lean {
                 lean_name(module)
