@@ -212,7 +212,7 @@ pub struct ProducerDef {
     pub rate: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_ms: Option<u64>,
-    /// Records per produce request [default: 1]; a refusal refuses the whole request.
+    /// Records per produce batch [default: 1]; a refusal refuses the whole batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<usize>,
     /// Give every record a key (`k-SEQ`).

@@ -51,8 +51,8 @@ const SCENARIOS: &[Scenario] = &[
         producer_side::registered_chains,
     ),
     (
-        "producer side: a refusal refuses the whole request",
-        producer_side::a_refusal_refuses_the_whole_request,
+        "producer side: a refusal refuses its whole batch",
+        producer_side::a_refusal_refuses_its_whole_batch,
     ),
     (
         "topic side: mirror-policy at the hook, each mode",

@@ -232,10 +232,10 @@ pub fn registered_chains(s: &mut Suite) {
     assert_eq!(s.stored(&topic), 1, "nothing more was stored");
 }
 
-/// What the SPU does with a whole produce request when a producer-side module refuses one of
-/// its records, or traps: nothing of the request is stored. Shown with the `misbehave`
-/// fixture, which refuses a record holding a word, or executes `unreachable`.
-pub fn a_refusal_refuses_the_whole_request(s: &mut Suite) {
+/// What the SPU does with a batch when a producer-side module refuses one of its records, or
+/// traps: nothing of the batch is stored. Shown with the `misbehave` fixture, which refuses a
+/// record holding a word, or executes `unreachable`.
+pub fn a_refusal_refuses_its_whole_batch(s: &mut Suite) {
     let topic = s.create_topic("orders");
     // A linger long enough that the three lines travel in one request.
     let produced = s
@@ -249,8 +249,8 @@ pub fn a_refusal_refuses_the_whole_request(s: &mut Suite) {
         text.starts_with(&refusal_line("")) && text.contains("Value: bad 2"),
         "{text}"
     );
-    // "good 1" was sent before "bad 2": had it gone in a request of its own, it would be
-    // stored. The file's lines share one request, which is refused whole.
+    // "good 1" was sent before "bad 2": had it gone in a batch of its own, it would be
+    // stored. The file's lines share one batch, which is refused whole.
     assert_eq!(
         s.stored(&topic),
         0,
