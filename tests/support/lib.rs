@@ -9,16 +9,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// The modules this workspace ships, by crate name: the policy modules, then the observing
-/// ones (origin-stats, origin-inspect), which read provenance and decide nothing.
-pub const POLICY_MODULES: &[&str] = &[
-    "origin-tag",
-    "loop-guard",
-    "mirror-guard",
-    "origin-strip",
-    "mirror-policy",
-    "origin-stats",
-    "origin-inspect",
-];
+/// ones (origin-stats, origin-inspect), which read provenance and decide nothing. The list
+/// `cargo build-modules` builds.
+pub const POLICY_MODULES: &[&str] = &build_modules::MODULES;
 
 /// The modules of the produce path: [`POLICY_MODULES`] without the observing ones, which run
 /// consumer side.
