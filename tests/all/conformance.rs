@@ -4,6 +4,7 @@
 
 use fluvio_protocol::link::smartmodule::SmartModuleTransformRuntimeError;
 use fluvio_protocol::record::Record;
+use host_harness::simulate::random::Rng;
 use host_harness::{Batch, Chain, ChainOptions, Engine, ModuleSpec, Outcome};
 
 use crate::common::*;
@@ -151,8 +152,12 @@ fn harness_chain(
 }
 
 fn harness_run(chain: &mut Chain, batch: &[Record]) -> Result {
+    harness_run_at(chain, batch, 500)
+}
+
+fn harness_run_at(chain: &mut Chain, batch: &[Record], base_offset: i64) -> Result {
     let run = chain.run(&Batch {
-        base_offset: 500,
+        base_offset,
         base_timestamp: 1_700_000_000_000,
         records: batch.to_vec(),
     });
@@ -228,4 +233,96 @@ fn init_errors_agree() {
             "{module}: official {official:?}, harness {ours:?}"
         );
     }
+}
+
+/// A batch of hostile records: valid tags (in keys and values, one to five hops, some sealed)
+/// damaged as a producer could damage them: a flipped bit, a cut, a byte added or removed, a
+/// byte overwritten with an extreme value, random bytes behind the magic, a tag whose varints
+/// claim the most they can; keys absent, empty and huge.
+fn hostile_batch(rng: &mut Rng) -> Vec<Record> {
+    const CLUSTERS: [&str; 5] = ["up", "here", "a", "b", "edge-1.x_y"];
+    let count = rng.range(1, 23) as usize;
+    (0..count)
+        .map(|i| {
+            let hops = rng.range(1, 5) as usize;
+            let path: Vec<&str> = (0..hops)
+                .map(|_| CLUSTERS[rng.below(CLUSTERS.len() as u64) as usize])
+                .collect();
+            let payload: Vec<u8> = (0..rng.below(40)).map(|_| rng.next_u64() as u8).collect();
+            let secret = rng.chance(30).then_some("secret-of-16-bytes");
+            let mut tag = tagged(&path, &payload, secret);
+            match rng.below(8) {
+                0 => {}
+                1 => {
+                    let at = rng.below(tag.len() as u64) as usize;
+                    tag[at] ^= 1 << rng.below(8);
+                }
+                2 => tag.truncate(rng.below(tag.len() as u64) as usize),
+                3 => {
+                    let at = rng.below(tag.len() as u64) as usize;
+                    tag.insert(at, rng.next_u64() as u8);
+                }
+                4 => {
+                    tag.remove(rng.below(tag.len() as u64) as usize);
+                }
+                5 => {
+                    let at = rng.range(2, tag.len() as u64 - 1) as usize;
+                    tag[at] = [0x00, 0x7F, 0x80, 0xFF][rng.below(4) as usize];
+                }
+                6 => {
+                    tag.truncate(3);
+                    tag.extend((0..rng.below(30)).map(|_| rng.next_u64() as u8));
+                }
+                _ => {
+                    tag.truncate(5);
+                    tag.extend([0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]);
+                }
+            }
+            let (key, value): (Option<Vec<u8>>, Vec<u8>) = match rng.below(5) {
+                0 => (Some(tag), b"value".to_vec()),
+                1 => (None, tag),
+                2 => (Some(Vec::new()), tag),
+                3 => (Some(vec![0xFF; 3000]), tag),
+                _ => (Some(b"k".to_vec()), tag),
+            };
+            let delta = rng.below(1 << 20) as i64 - (1 << 19);
+            record(key.as_deref(), &value, i as i64, delta)
+        })
+        .collect()
+}
+
+/// Hostile records through every module in both engines: the official engine never traps
+/// (`process` fails the test on an engine error), and the harness gives the same bytes and
+/// the same refusals, batch after batch (so the windows and accumulators evolve alike).
+#[test]
+fn hostile_records_never_trap_and_give_identical_results_in_both_engines() {
+    let engine = Engine::new().expect("engine");
+    let mut rng = Rng::new(0x5eed_0f40);
+    let batches: Vec<Vec<Record>> = (0..40).map(|_| hostile_batch(&mut rng)).collect();
+    let (mut refused, mut records) = (0, 0);
+    for (name, wasm, params) in modules() {
+        for version in [18, 25] {
+            let mut official =
+                official_chain(wasm.clone(), &params, version).expect("official chain");
+            let mut ours = harness_chain(&engine, name, &wasm, &params, version);
+            for (i, batch) in batches.iter().enumerate() {
+                let expected = process(&mut official, batch.clone(), 7, 1_700_000_000_000, version);
+                let (out, err) = harness_run_at(&mut ours, batch, 7);
+                assert_eq!(
+                    err, expected.error,
+                    "{name} v{version} batch {i}: errors differ"
+                );
+                assert_eq!(
+                    encode_records(&out),
+                    encode_records(&expected.successes),
+                    "{name} v{version} batch {i}: outputs differ"
+                );
+                refused += usize::from(err.is_some());
+                records += batch.len();
+            }
+        }
+    }
+    // The damage is real: some batches are refused, most records are seen.
+    assert!(refused > 0, "no hostile batch was refused by any module");
+    assert!(records > 15 * 2 * 40, "{records} records");
 }
