@@ -45,6 +45,12 @@ const FETCH_BYTES: i32 = 8 << 20;
 /// The wait between rounds that found nothing new, doubling from the first to the last.
 const IDLE_FIRST: Duration = Duration::from_millis(20);
 const IDLE_MOST: Duration = Duration::from_millis(500);
+/// How long a write may wait for the target's acknowledgement before the session is dropped
+/// and opened again. The client keeps a request sent to an SPU that has since restarted
+/// waiting until its own retry budget runs out (a minute); a new connection reaches the new
+/// SPU at once. What the abandoned write stored is sent again and dropped by the target's
+/// window.
+const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What one partition has done, read by the progress line.
 #[derive(Debug, Default)]
@@ -572,6 +578,22 @@ struct FluvioTarget {
 
 impl Target for FluvioTarget {
     async fn write(&mut self, records: &[SourceRecord]) -> WriteOutcome {
+        let write = self.write_now(records);
+        futures_util::pin_mut!(write);
+        let late = fluvio_future::timer::sleep(ACK_TIMEOUT);
+        futures_util::pin_mut!(late);
+        match select(write, late).await {
+            Either::Left((outcome, _)) => outcome,
+            Either::Right(_) => WriteOutcome::Transient(format!(
+                "no acknowledgement within {} s",
+                ACK_TIMEOUT.as_secs()
+            )),
+        }
+    }
+}
+
+impl FluvioTarget {
+    async fn write_now(&mut self, records: &[SourceRecord]) -> WriteOutcome {
         self.producer.clear_errors().await;
         let mut outputs = Vec::with_capacity(records.len());
         for r in records {

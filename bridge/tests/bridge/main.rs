@@ -13,6 +13,7 @@
 
 mod active_active;
 mod crash;
+mod outage;
 mod partitions;
 mod refusals;
 mod ring_diamond;
@@ -35,6 +36,10 @@ const SCENARIOS: &[Scenario] = &[
     (
         "crash: SIGKILL in the middle of a long copy, then a restart",
         crash::killed_and_restarted,
+    ),
+    (
+        "connection loss: the target's SPU, then the source's, restarted during a copy",
+        outage::spu_restarts_while_copying,
     ),
     (
         "topologies: a ring of three and a diamond, from topology files",

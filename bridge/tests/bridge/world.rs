@@ -73,6 +73,13 @@ impl World {
         &mut self.clusters[i]
     }
 
+    /// Restarts the SPU of cluster `id` (a new process, same data); returns how long it took.
+    pub fn restart_spu(&mut self, id: &str) -> Duration {
+        self.cluster_mut(id)
+            .restart_spu()
+            .unwrap_or_else(|e| panic!("cannot restart the SPU of `{id}`: {e}"))
+    }
+
     pub fn endpoint(&self, id: &str) -> String {
         self.cluster(id).sc_public().to_string()
     }
