@@ -21,7 +21,11 @@ pub struct RawRecord<'a> {
 }
 
 impl<'a> RawRecord<'a> {
-    /// Reads one record; the fields must fill its length prefix exactly.
+    /// Reads one record; the fields must fill its length prefix exactly. Inlined into
+    /// [`Records::next`], which builds the record in its caller's slot: called, its result (a
+    /// dozen words) would come back through memory and be moved with a `memory.copy`, a call
+    /// into the host for every record.
+    #[inline(always)]
     pub fn read(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let start = r.position();
         let mut whole = r.clone();

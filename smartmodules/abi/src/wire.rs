@@ -22,14 +22,17 @@ impl<'a> Reader<'a> {
         Self { buf, pos: 0 }
     }
 
+    #[inline(always)]
     pub fn position(&self) -> usize {
         self.pos
     }
 
+    #[inline(always)]
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
 
+    #[inline(always)]
     pub fn is_empty(&self) -> bool {
         self.remaining() == 0
     }
@@ -39,6 +42,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next `n` bytes, borrowed.
+    #[inline(always)]
     pub fn bytes(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
         let end = self.pos.checked_add(n).ok_or_else(|| self.err(what))?;
         let out = self.buf.get(self.pos..end).ok_or_else(|| self.err(what))?;
@@ -46,16 +50,19 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    #[inline(always)]
     fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], DecodeError> {
         let at = self.pos;
         <[u8; N]>::try_from(self.bytes(N, what)?).map_err(|_| DecodeError { what, at })
     }
 
+    #[inline(always)]
     pub fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
         Ok(self.array::<1>(what)?[0])
     }
 
     /// A `bool` is one byte, 0 or 1; anything else is invalid, as in `fluvio-protocol`.
+    #[inline(always)]
     pub fn bool(&mut self, what: &'static str) -> Result<bool, DecodeError> {
         let at = self.pos;
         match self.u8(what)? {
@@ -89,17 +96,21 @@ impl<'a> Reader<'a> {
         Ok(u64::from_be_bytes(self.array(what)?))
     }
 
-    /// A zigzag varint of at most 10 bytes.
-    #[inline]
+    /// A zigzag varint of at most 10 bytes. One byte (deltas, flags, short lengths: most
+    /// fields of a record) is read in place; longer ones by a call.
+    #[inline(always)]
     pub fn varint(&mut self, what: &'static str) -> Result<i64, DecodeError> {
-        // Most fields of a record (deltas, flags, short lengths) fit one byte.
-        if let Some(&b) = self.buf.get(self.pos) {
-            if b & 0x80 == 0 {
+        match self.buf.get(self.pos) {
+            Some(&b) if b & 0x80 == 0 => {
                 self.pos += 1;
-                let acc = u64::from(b);
-                return Ok(((acc >> 1) as i64) ^ -((acc & 1) as i64));
+                Ok(unzigzag(u64::from(b)))
             }
+            _ => self.long_varint(what),
         }
+    }
+
+    #[inline(never)]
+    fn long_varint(&mut self, what: &'static str) -> Result<i64, DecodeError> {
         let start = self.pos;
         let mut acc: u64 = 0;
         let mut shift = 0u32;
@@ -114,7 +125,7 @@ impl<'a> Reader<'a> {
                 return Err(DecodeError { what, at: start });
             }
         }
-        Ok(((acc >> 1) as i64) ^ -((acc & 1) as i64))
+        Ok(unzigzag(acc))
     }
 
     /// A `String`: `i16` length, then UTF-8 bytes; a length of zero or less is the empty string.
@@ -138,12 +149,18 @@ impl<'a> Reader<'a> {
     }
 
     /// `RecordData`: varint length, then the bytes.
+    #[inline(always)]
     pub fn record_data(&mut self, what: &'static str) -> Result<&'a [u8], DecodeError> {
         let at = self.pos;
         let len = self.varint(what)?;
         let len = usize::try_from(len).map_err(|_| DecodeError { what, at })?;
         self.bytes(len, what)
     }
+}
+
+#[inline(always)]
+fn unzigzag(acc: u64) -> i64 {
+    ((acc >> 1) as i64) ^ -((acc & 1) as i64)
 }
 
 /// Appends a zigzag varint exactly as `fluvio-protocol` writes lengths.

@@ -97,8 +97,13 @@ pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
     let n = dst.len().min(src.len());
     let mut i = 0;
     while i + 8 <= n {
-        if let (Some(d), Some(s)) = (dst.get_mut(i..i + 8), src.get(i..i + 8)) {
-            d.copy_from_slice(s);
+        // Array to array: one 8-byte load and store (a slice's `copy_from_slice` stays a call).
+        let d = dst
+            .get_mut(i..i + 8)
+            .and_then(|d| <&mut [u8; 8]>::try_from(d).ok());
+        let s = src.get(i..i + 8).and_then(|s| <&[u8; 8]>::try_from(s).ok());
+        if let (Some(d), Some(s)) = (d, s) {
+            *d = *s;
         }
         i += 8;
     }
