@@ -38,7 +38,7 @@ const SCENARIOS: &[Scenario] = &[
         crash::killed_and_restarted,
     ),
     (
-        "connection loss: the target's SPU, then the source's, restarted during a copy",
+        "connection loss: SPUs restarted during a copy, then SCs",
         outage::spu_restarts_while_copying,
     ),
     (

@@ -80,6 +80,13 @@ impl World {
             .unwrap_or_else(|e| panic!("cannot restart the SPU of `{id}`: {e}"))
     }
 
+    /// Restarts the SC of cluster `id` (same ports, same metadata); returns how long it took.
+    pub fn restart_sc(&mut self, id: &str) -> Duration {
+        self.cluster_mut(id)
+            .restart_sc()
+            .unwrap_or_else(|e| panic!("cannot restart the SC of `{id}`: {e}"))
+    }
+
     pub fn endpoint(&self, id: &str) -> String {
         self.cluster(id).sc_public().to_string()
     }

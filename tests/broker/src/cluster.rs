@@ -592,6 +592,18 @@ impl Cluster {
         Ok(started.elapsed())
     }
 
+    /// Restarts the SC (a new process on the same ports and metadata directory) and waits
+    /// until it lists the SPU as online again; returns how long that took.
+    pub fn restart_sc(&mut self) -> Result<Duration, ClusterError> {
+        let started = Instant::now();
+        if let Some(mut sc) = self.sc.take() {
+            sc.stop(STOP_GRACE)?;
+        }
+        self.start_sc()?;
+        self.wait_spu(true)?;
+        Ok(started.elapsed())
+    }
+
     /// Keeps the cluster's directory (logs, data) after it stops, for a failure's reader.
     pub fn keep_dir(&mut self) {
         self.keep_dir = true;
