@@ -47,21 +47,7 @@ pub fn both_ways(w: &mut World) {
             "1".into(),
         ],
     );
-    let ba = w.bridge(
-        "b-to-a",
-        &[
-            "--source".into(),
-            w.endpoint("b"),
-            "--source-id".into(),
-            "b".into(),
-            "--target".into(),
-            w.endpoint("a"),
-            "--target-id".into(),
-            "a".into(),
-            "--topic".into(),
-            "orders".into(),
-        ],
-    );
+    let ba = w.bridge("b-to-a", &w.link_args("b", "a", "orders"));
 
     // More writes on both sides while the bridges run.
     w.produce("a", "orders", &a_orders[150..], true, &[]);

@@ -7,9 +7,7 @@
 //! The copy is slowed by small writes through a producer-side chain (the passthrough fixture,
 //! sent as a .wasm file with every request, which the target compiles each time).
 
-use std::time::{Duration, Instant};
-
-use crate::world::{assert_exactly_once, assert_in_order, finished, lines, say, World, SETTLE};
+use crate::world::{assert_exactly_once, assert_in_order, finished, lines, say, World};
 
 const FIRST: usize = 2_000;
 const TOTAL: usize = 8_000;
@@ -20,17 +18,8 @@ pub fn killed_and_restarted(w: &mut World) {
     let values = lines("long record", 0..TOTAL);
     let passthrough = integration::wasm_path("passthrough");
     let args = |w: &World| -> Vec<String> {
-        vec![
-            "--source".into(),
-            w.endpoint("a"),
-            "--source-id".into(),
-            "a".into(),
-            "--target".into(),
-            w.endpoint("b"),
-            "--target-id".into(),
-            "b".into(),
-            "--topic".into(),
-            "long".into(),
+        let mut args = w.link_args("a", "b", "long");
+        args.extend([
             "--transform".into(),
             format!("{{\"uses\":\"{}\"}}", passthrough.display()),
             "--batch".into(),
@@ -38,7 +27,8 @@ pub fn killed_and_restarted(w: &mut World) {
             // Offsets stored only when a round ends: a kill loses every commit of its round.
             "--commit-ms".into(),
             "600000".into(),
-        ]
+        ]);
+        args
     };
 
     // A first run copies what is there and stores its offset.
@@ -50,19 +40,7 @@ pub fn killed_and_restarted(w: &mut World) {
     // A long copy, killed half way.
     w.produce("a", "long", &values[FIRST..], false, &[]);
     let bridge = w.bridge("crash", &args(w));
-    let started = Instant::now();
-    let at_kill = loop {
-        let stored = w.stored("b", "long");
-        if stored >= (FIRST + 400) as i64 {
-            break stored;
-        }
-        assert!(
-            started.elapsed() < SETTLE,
-            "the bridge copied nothing in {SETTLE:?}:\n{}",
-            bridge.text()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let at_kill = w.wait_for_at_least("b", "long", (FIRST + 400) as i64, &bridge);
     let killed_log = bridge.kill();
     let at_kill = at_kill.max(w.stored("b", "long"));
     assert!(

@@ -5,9 +5,9 @@
 //! after that still cross. Nothing is lost, nothing is stored twice, the order is kept, and the
 //! bridge still stops cleanly.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::world::{assert_exactly_once, assert_in_order, lines, say, World, SETTLE};
+use crate::world::{assert_exactly_once, assert_in_order, lines, say, World};
 
 const TOTAL: usize = 6_000;
 /// Written after the SCs restarted.
@@ -20,41 +20,19 @@ pub fn spu_restarts_while_copying(w: &mut World) {
     w.produce("a", "outage", &values, false, &[]);
     let passthrough = integration::wasm_path("passthrough");
     // Small writes through a producer-side chain keep the copy going for several seconds.
-    let args: Vec<String> = vec![
-        "--source".into(),
-        w.endpoint("a"),
-        "--source-id".into(),
-        "a".into(),
-        "--target".into(),
-        w.endpoint("b"),
-        "--target-id".into(),
-        "b".into(),
-        "--topic".into(),
-        "outage".into(),
+    let mut args = w.link_args("a", "b", "outage");
+    args.extend([
         "--transform".into(),
         format!("{{\"uses\":\"{}\"}}", passthrough.display()),
         "--batch".into(),
         "40".into(),
         "--progress-secs".into(),
         "1".into(),
-    ];
+    ]);
     let bridge = w.bridge("outage", &args);
 
     for (id, after) in [("b", 1_000), ("a", 3_000)] {
-        let started = Instant::now();
-        loop {
-            let stored = w.stored("b", "outage");
-            if stored >= after {
-                break;
-            }
-            assert!(
-                started.elapsed() < SETTLE,
-                "the bridge copied {stored} records in {SETTLE:?}:\n{}",
-                bridge.text()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let stored = w.stored("b", "outage");
+        let stored = w.wait_for_at_least("b", "outage", after, &bridge);
         let took = w.restart_spu(id);
         say!(
             "bridge-tests: SPU of `{id}` restarted in {:.1} s with {stored} of {TOTAL} records on b",

@@ -15,20 +15,9 @@ pub fn partition_mapping(w: &mut World) {
     w.produce("a", "parts", &p1, false, &["-p", "1"]);
 
     let link = |w: &World, to_topic: &str| -> Vec<String> {
-        vec![
-            "--source".into(),
-            w.endpoint("a"),
-            "--source-id".into(),
-            "a".into(),
-            "--target".into(),
-            w.endpoint("b"),
-            "--target-id".into(),
-            "b".into(),
-            "--topic".into(),
-            "parts".into(),
-            "--to-topic".into(),
-            to_topic.into(),
-        ]
+        let mut args = w.link_args("a", "b", "parts");
+        args.extend(["--to-topic".into(), to_topic.into()]);
+        args
     };
 
     // One process takes partition 1 only.

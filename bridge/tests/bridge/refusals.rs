@@ -34,22 +34,14 @@ pub fn poison_records(w: &mut World) {
     w.produce("a", "pay", &good[20..], false, &tag);
 
     let link = |w: &World, to_topic: &str| -> Vec<String> {
-        vec![
-            "--source".into(),
-            w.endpoint("a"),
-            "--source-id".into(),
-            "a".into(),
-            "--target".into(),
-            w.endpoint("b"),
-            "--target-id".into(),
-            "b".into(),
-            "--topic".into(),
-            "pay".into(),
+        let mut args = w.link_args("a", "b", "pay");
+        args.extend([
             "--to-topic".into(),
             to_topic.into(),
             "--dead-letter".into(),
             "pay-dead".into(),
-        ]
+        ]);
+        args
     };
     let guard = r#"{"uses":"mirror-policy","with":{"cluster":"b","mirror_of":"a","topic":"pay"}}"#;
 

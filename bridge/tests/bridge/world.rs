@@ -91,6 +91,23 @@ impl World {
         self.cluster(id).sc_public().to_string()
     }
 
+    /// The flags of a link given on the command line: `topic` from cluster `from` to cluster
+    /// `to`, each reached by its endpoint and named by its id.
+    pub fn link_args(&self, from: &str, to: &str, topic: &str) -> Vec<String> {
+        vec![
+            "--source".into(),
+            self.endpoint(from),
+            "--source-id".into(),
+            from.into(),
+            "--target".into(),
+            self.endpoint(to),
+            "--target-id".into(),
+            to.into(),
+            "--topic".into(),
+            topic.into(),
+        ]
+    }
+
     /// `clusters:` of a bridge config naming every cluster by its endpoint.
     pub fn clusters_yaml(&self) -> String {
         let mut yaml = String::from("clusters:\n");
@@ -229,6 +246,24 @@ impl World {
                 );
             }
             std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Waits while `bridge` copies until `topic` on `id` holds at least `n` records; returns
+    /// how many it held. Panics with the bridge's log after [`SETTLE`].
+    pub fn wait_for_at_least(&self, id: &str, topic: &str, n: i64, bridge: &Bridge) -> i64 {
+        let started = Instant::now();
+        loop {
+            let stored = self.stored(id, topic);
+            if stored >= n {
+                return stored;
+            }
+            assert!(
+                started.elapsed() < SETTLE,
+                "{id}/{topic} holds {stored} records after {SETTLE:?}, not {n}:\n{}",
+                bridge.text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
