@@ -22,7 +22,7 @@ mod world;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use broker_tests::{locate, Located};
+use broker_tests::locate_for_suite;
 
 use world::{say, World};
 
@@ -57,18 +57,8 @@ const SCENARIOS: &[Scenario] = &[
 
 #[test]
 fn origin_bridge_between_real_fluvio_clusters() {
-    let bins = match locate() {
-        Ok(Located::Found(bins)) => bins,
-        Ok(Located::NotOnPath { missing }) => {
-            say!(
-                "bridge-tests: the real-cluster suite did not run: {} not found on PATH; to run \
-                 it, set FLUVIO_BIN=/path/to/dir (holding fluvio and fluvio-run) or put fluvio \
-                 and fluvio-run on PATH",
-                missing.join(" and ")
-            );
-            return;
-        }
-        Err(e) => panic!("the real-cluster suite cannot run: {e}"),
+    let Some(bins) = locate_for_suite("bridge-tests", "real-cluster suite") else {
+        return;
     };
     let started = Instant::now();
     integration::build_all();

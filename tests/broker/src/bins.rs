@@ -74,6 +74,28 @@ pub fn locate() -> Result<Located, LocateError> {
     )
 }
 
+/// The binaries for a test suite; without them (`FLUVIO_BIN` unset, `PATH` lacking them),
+/// `None` after one line on stderr, past the test harness's capture, saying that `suite` did
+/// not run and how to run it, prefixed with `prefix:`. A `FLUVIO_BIN` that lacks them panics:
+/// the run was asked for.
+pub fn locate_for_suite(prefix: &str, suite: &str) -> Option<FluvioBins> {
+    match locate() {
+        Ok(Located::Found(bins)) => Some(bins),
+        Ok(Located::NotOnPath { missing }) => {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{prefix}: the {suite} did not run: {} not found on PATH; to run it, set \
+                 {FLUVIO_BIN}=/path/to/dir (holding fluvio and fluvio-run) or put fluvio and \
+                 fluvio-run on PATH",
+                missing.join(" and ")
+            );
+            None
+        }
+        Err(e) => panic!("the {suite} cannot run: {e}"),
+    }
+}
+
 fn locate_in(fluvio_bin: Option<&OsStr>, path: Option<&OsStr>) -> Result<Located, LocateError> {
     if let Some(dir) = fluvio_bin {
         let dir = PathBuf::from(dir);

@@ -13,7 +13,7 @@ pub mod docs;
 pub mod process;
 pub mod segments;
 
-pub use bins::{locate, FluvioBins, LocateError, Located};
+pub use bins::{locate, locate_for_suite, FluvioBins, LocateError, Located};
 pub use cluster::{Cluster, ClusterError, StopReport};
 pub use consume::{parse_binary_records, ConsumedRecord, ParseError};
 pub use docs::{

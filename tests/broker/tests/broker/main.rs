@@ -32,7 +32,7 @@ mod topic_side;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use broker_tests::{locate, Located};
+use broker_tests::locate_for_suite;
 
 use suite::{say, Suite};
 
@@ -91,18 +91,8 @@ const SCENARIOS: &[Scenario] = &[
 
 #[test]
 fn policy_modules_in_a_real_fluvio_cluster() {
-    let bins = match locate() {
-        Ok(Located::Found(bins)) => bins,
-        Ok(Located::NotOnPath { missing }) => {
-            say!(
-                "broker-tests: the real-broker suite did not run: {} not found on PATH; to run \
-                 it, set FLUVIO_BIN=/path/to/dir (holding fluvio and fluvio-run) or put fluvio \
-                 and fluvio-run on PATH",
-                missing.join(" and ")
-            );
-            return;
-        }
-        Err(e) => panic!("the real-broker suite cannot run: {e}"),
+    let Some(bins) = locate_for_suite("broker-tests", "real-broker suite") else {
+        return;
     };
     let started = Instant::now();
     integration::build_all();
